@@ -1,0 +1,3 @@
+from dnsdoctor.cli.main import main
+
+main()

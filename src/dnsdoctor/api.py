@@ -1,0 +1,194 @@
+"""The library entry points. They return data; they never print or exit."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dnsdoctor.engine.lookups import Lookup, LookupGrouper
+from dnsdoctor.engine.pairing import Orphan, PairingEngine
+from dnsdoctor.engine.transaction import Transaction
+from dnsdoctor.evidence.capture.reader import CaptureReader
+from dnsdoctor.evidence.capture.records import Damage, Datagram, IcmpError
+from dnsdoctor.evidence.dns_message import MalformedMessage, parse_message
+from dnsdoctor.model import Report, Severity
+from dnsdoctor.rules.base import CaptureContext, CaptureRule
+from dnsdoctor.rules.registry import all_rules
+
+DAMAGE_KEPT = 200  # damage records listed in a report; the rest are counted by kind
+
+
+@dataclass
+class CaptureOptions:
+    ports: frozenset[int] = frozenset({53})
+    rules: Iterable[type[CaptureRule]] | None = None  # None: every rule
+    on_transaction: Callable[[Transaction], None] | None = None
+    on_lookup: Callable[[Lookup], None] | None = None
+    progress: Callable[[int, int], None] | None = None
+    linger: float = 30.0
+
+
+@dataclass
+class _Counters:
+    dns_messages: int = 0
+    queries: int = 0
+    responses: int = 0
+    transactions: int = 0
+    lookups: int = 0
+    malformed: int = 0
+    orphans: int = 0
+    damage_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+class _Analysis:
+    """One pass over a capture: the reader feeds the engine, the engine feeds the rules."""
+
+    def __init__(self, path: str, options: CaptureOptions) -> None:
+        self.path = path
+        self.options = options
+        self.report = Report(source=path)
+        self.counters = _Counters()
+        self.rules = [rule() for rule in (options.rules or all_rules())]
+        self._tx_hooks = self._hooks("on_transaction")
+        self._lookup_hooks = self._hooks("on_lookup")
+        self._orphan_hooks = self._hooks("on_orphan")
+        self._malformed_hooks = self._hooks("on_malformed")
+        self.grouper = LookupGrouper(self._lookup_done)
+        self.engine = PairingEngine(
+            self._transaction_done,
+            self._orphan,
+            self.grouper.on_new_transaction,
+            linger=options.linger,
+        )
+
+    def _hooks(self, name: str) -> list[Callable[..., None]]:
+        return [getattr(rule, name) for rule in self.rules if name in type(rule).hooks()]
+
+    def run(self) -> Report:
+        reader = CaptureReader(self.path, self.options.ports, self.options.progress)
+        engine = self.engine
+        feed = engine.feed
+        try:
+            for record in reader.records():
+                if type(record) is Datagram:
+                    self._datagram(record, feed)
+                elif type(record) is IcmpError:
+                    engine.feed_icmp(record)
+                elif isinstance(record, Damage):
+                    self._damage(record)
+        finally:
+            engine.finish(reader.stats.last_ts)
+            self.grouper.flush(None)
+        stats = reader.stats
+        context = CaptureContext(self.path, stats.first_ts, stats.last_ts, stats.packets)
+        self._finish_rules(context)
+        self.report.stats = self._stats(reader)
+        return self.report
+
+    def _datagram(self, dg: Datagram, feed: Callable[[Datagram, Any], None]) -> None:
+        self.counters.dns_messages += 1
+        try:
+            msg = parse_message(dg.payload)
+        except MalformedMessage as exc:
+            if not dg.truncated:
+                self._malformed(dg, None, exc.reason, exc.offset)
+            return
+        if msg.malformed is not None and not dg.truncated:
+            self._malformed(dg, msg, msg.malformed, msg.malformed_offset or 0)
+            if msg.qname is None and msg.qdcount:
+                return
+        if msg.is_response:
+            self.counters.responses += 1
+        else:
+            self.counters.queries += 1
+        feed(dg, msg)
+
+    def _malformed(self, dg: Datagram, msg: Any, reason: str, offset: int) -> None:
+        self.counters.malformed += 1
+        for hook in self._malformed_hooks:
+            hook(dg, msg, reason, offset)
+
+    def _damage(self, damage: Damage) -> None:
+        kinds = self.counters.damage_by_kind
+        kinds[damage.kind] = kinds.get(damage.kind, 0) + 1
+        if len(self.report.damage) < DAMAGE_KEPT or damage.fatal:
+            self.report.damage.append(
+                {
+                    "kind": damage.kind,
+                    "offset": damage.offset,
+                    "frame": damage.frame,
+                    "fatal": damage.fatal,
+                    "detail": damage.detail,
+                }
+            )
+
+    def _transaction_done(self, tx: Transaction) -> None:
+        self.counters.transactions += 1
+        self.grouper.on_finished_transaction(tx, tx.last_ts)
+        for hook in self._tx_hooks:
+            hook(tx)
+        if self.options.on_transaction is not None:
+            self.options.on_transaction(tx)
+
+    def _lookup_done(self, lookup: Lookup) -> None:
+        self.counters.lookups += 1
+        for hook in self._lookup_hooks:
+            hook(lookup)
+        if self.options.on_lookup is not None:
+            self.options.on_lookup(lookup)
+
+    def _orphan(self, orphan: Orphan) -> None:
+        self.counters.orphans += 1
+        for hook in self._orphan_hooks:
+            hook(orphan)
+
+    def _finish_rules(self, context: CaptureContext) -> None:
+        for rule in self.rules:
+            try:
+                self.report.findings.extend(rule.finish(context))
+            except Exception as exc:  # a broken rule must not hide the others' findings
+                self.report.internal_errors.append(f"{rule.code} {rule.name}: {exc!r}")
+
+    def _stats(self, reader: CaptureReader) -> dict[str, Any]:
+        s, c = reader.stats, self.counters
+        return {
+            "file_format": s.file_format,
+            "compressed": s.compressed,
+            "bytes": s.bytes_read,
+            "packets": s.packets,
+            "link_types": dict(s.link_types),
+            "interfaces": s.interfaces,
+            "first_ts": s.first_ts,
+            "last_ts": s.last_ts,
+            "duration_s": (s.last_ts - s.first_ts)
+            if s.first_ts is not None and s.last_ts is not None
+            else 0.0,
+            "dns_messages": c.dns_messages,
+            "queries": c.queries,
+            "responses": c.responses,
+            "transactions": c.transactions,
+            "lookups": c.lookups,
+            "malformed_messages": c.malformed,
+            "orphan_responses": c.orphans,
+            "copies_folded": self.engine.copies.folded,
+            "icmp_errors": s.icmp_errors,
+            "tcp_messages": s.tcp_messages,
+            "reassembled_fragments": s.reassembled_fragments,
+            "other_name_services": dict(s.other_name_services),
+            "non_dns_packets": s.non_dns_packets,
+            "damage": {
+                "records": sum(c.damage_by_kind.values()),
+                "by_kind": dict(c.damage_by_kind),
+            },
+        }
+
+
+def analyze_capture(path: str | os.PathLike[str], options: CaptureOptions | None = None) -> Report:
+    """Read a pcap/pcapng capture and return the findings, the statistics and any damage."""
+    return _Analysis(os.fspath(path), options or CaptureOptions()).run()
+
+
+def worst_severity(report: Report) -> Severity | None:
+    return report.worst()

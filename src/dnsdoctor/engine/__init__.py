@@ -1,0 +1,1 @@
+"""The transaction engine: pairing, copies across interfaces, and lookups."""

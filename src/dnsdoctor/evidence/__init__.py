@@ -1,0 +1,1 @@
+"""Evidence sources: one module or subpackage per kind of input."""

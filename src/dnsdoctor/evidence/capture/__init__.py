@@ -1,0 +1,1 @@
+"""Packet captures: file readers, link layers, IP, tunnels, UDP and TCP down to DNS messages."""

@@ -1,0 +1,23 @@
+"""Frozen records every stage shares: findings, evidence, severities, reports."""
+
+from dnsdoctor.model.finding import (
+    CountEvidence,
+    Evidence,
+    Finding,
+    FrameEvidence,
+    OffsetEvidence,
+    Report,
+    Severity,
+    Skipped,
+)
+
+__all__ = [
+    "CountEvidence",
+    "Evidence",
+    "Finding",
+    "FrameEvidence",
+    "OffsetEvidence",
+    "Report",
+    "Severity",
+    "Skipped",
+]

@@ -1,0 +1,1 @@
+"""Renderers: read a Report (and the streamed records), never collect or decide."""

@@ -1,0 +1,1 @@
+"""Capture rules: one file each, found by the registry."""

@@ -1,0 +1,54 @@
+"""Every rule documents itself in the fixed sections, and `explain` prints exactly that."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dnsdoctor.rules.base import DOC_SECTIONS
+from dnsdoctor.rules.registry import all_rules, module_doc, rule_doc
+
+RULES = all_rules()
+
+
+def test_registry_finds_the_public_rule_names():
+    names = {r.name for r in RULES}
+    required = {
+        "query-id-collision",
+        "answer-question-mismatch",
+        "server-not-responding",
+        "unanswered-query",
+        "retransmission-stall",
+        "upstream-error-rcode",
+        "search-path-amplification",
+        "truncated-without-tcp-retry",
+        "slow-server",
+        "malformed-message",
+    }
+    assert required <= names
+
+
+def test_codes_are_unique_stable_and_in_the_capture_range():
+    codes = [r.code for r in RULES]
+    assert len(codes) == len(set(codes))
+    assert all(re.fullmatch(r"DD1\d\d", c) for c in codes)
+    assert len({r.name for r in RULES}) == len(RULES)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_every_doc_section_is_present_and_nonempty(rule):
+    doc = rule_doc(rule)
+    missing = [s for s in DOC_SECTIONS if not doc.sections.get(s)]
+    assert not missing, f"{rule.code} lacks {missing}"
+    assert module_doc(rule).startswith(f"{rule.code} {rule.name}")
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_explain_prints_the_rule_doc(cli, rule):
+    by_code = cli("explain", rule.code)
+    by_name = cli("explain", rule.name)
+    assert by_code.code == 0
+    assert by_code.stdout == by_name.stdout == rule_doc(rule).text()
+    for section in DOC_SECTIONS:
+        assert f"## {section}" in by_code.stdout
