@@ -15,7 +15,7 @@ from dnsdoctor.evidence.capture.records import Damage, Datagram, IcmpError
 from dnsdoctor.evidence.dns_message import MalformedMessage, parse_message
 from dnsdoctor.model import Report, Severity
 from dnsdoctor.rules.base import CaptureContext, CaptureRule
-from dnsdoctor.rules.registry import all_rules
+from dnsdoctor.rules.registry import capture_rules
 
 DAMAGE_KEPT = 200  # damage records listed in a report; the rest are counted by kind
 
@@ -50,7 +50,7 @@ class _Analysis:
         self.options = options
         self.report = Report(source=path)
         self.counters = _Counters()
-        self.rules = [rule() for rule in (options.rules or all_rules())]
+        self.rules = [rule() for rule in (options.rules or capture_rules())]
         self._tx_hooks = self._hooks("on_transaction")
         self._lookup_hooks = self._hooks("on_lookup")
         self._orphan_hooks = self._hooks("on_orphan")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from dnsdoctor.rules.base import DOC_SECTIONS
+from dnsdoctor.rules.base import DOC_SECTIONS, CaptureRule
 from dnsdoctor.rules.registry import all_rules, module_doc, rule_doc
 
 RULES = all_rules()
@@ -29,10 +29,15 @@ def test_registry_finds_the_public_rule_names():
     assert required <= names
 
 
-def test_codes_are_unique_stable_and_in_the_capture_range():
+CODE_RANGE = {"capture": r"DD1\d\d", "node": r"DD3\d\d", "coredns": r"DD4\d\d"}
+
+
+def test_codes_are_unique_stable_and_in_their_source_range():
     codes = [r.code for r in RULES]
     assert len(codes) == len(set(codes))
-    assert all(re.fullmatch(r"DD1\d\d", c) for c in codes)
+    for rule in RULES:
+        source = "capture" if issubclass(rule, CaptureRule) else rule.source
+        assert re.fullmatch(CODE_RANGE[source], rule.code), rule.code
     assert len({r.name for r in RULES}) == len(RULES)
 
 

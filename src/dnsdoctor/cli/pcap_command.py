@@ -19,6 +19,7 @@ from dnsdoctor.model import Report, Severity
 from dnsdoctor.render.json_report import JsonReportWriter
 from dnsdoctor.render.jsonl import JsonlWriter
 from dnsdoctor.render.terminal import render_terminal
+from dnsdoctor.rules.base import CaptureRule
 from dnsdoctor.rules.registry import find_rule
 
 PROGRESS_MIN_BYTES = 32 << 20
@@ -69,11 +70,18 @@ def handle(args: argparse.Namespace, env: Environment) -> ExitCode:
     ports = frozenset(args.port or [53])
     if any(not 0 < p < 65536 for p in ports):
         raise UsageError("--port takes numbers from 1 to 65535")
-    rules = [find_rule(r) for r in args.rule] if args.rule else None
+    rules = [_capture_rule(r) for r in args.rule] if args.rule else None
     with _output(args.output, env) as out, _progress(args, env) as progress:
         options = CaptureOptions(ports=ports, rules=rules, progress=progress)
         report = _analyse(args, options, out, env)
     return _exit_code(report, args.fail_on)
+
+
+def _capture_rule(ref: str) -> type[CaptureRule]:
+    rule = find_rule(ref)
+    if not issubclass(rule, CaptureRule):
+        raise UsageError(f"{rule.code} {rule.name} is not a capture rule ({rule.source} evidence)")
+    return rule
 
 
 def _analyse(

@@ -11,6 +11,7 @@ name that exists). Without the client's resolv.conf this is a heuristic; see the
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -72,61 +73,90 @@ def _positive(tx: Transaction) -> bool:
 
 
 class LookupGrouper:
+    """Indexes keep each step O(1): a busy node capture has hundreds of thousands of lookups open
+    within one `gap`, and scanning them per query or per flush was most of the run time."""
+
     def __init__(self, on_lookup: Callable[[Lookup], None], gap: float = 12.0) -> None:
         self._emit = on_lookup
         self._gap = gap
-        self._active: dict[str, list[Lookup]] = {}
+        self._active: dict[int, Lookup] = {}
+        self._by_name: dict[tuple[str, str], Lookup] = {}  # (client, qname) -> newest lookup
+        self._by_label: dict[tuple[str, str], Lookup] = {}  # (client, first label) -> newest
+        self._due: list[tuple[float, int]] = []  # heap of (earliest finish time, lookup uid)
         self._next_uid = 1
         self._next_flush = 0.0
 
     def on_new_transaction(self, tx: Transaction) -> None:
         name = tx.qname
+        client = tx.client
+        ts = tx.sends[0].ts
         label = name.split(".", 1)[0]
-        lookups = self._active.setdefault(tx.client, [])
         chosen = None
-        for lookup in reversed(lookups):
-            if tx.sends[0].ts - lookup.last_query > self._gap:
-                continue
-            if name in lookup.names or (label == lookup.first_label and not lookup.positive):
-                chosen = lookup
-                break
+        same_name = self._by_name.get((client, name))
+        if same_name is not None and ts - same_name.last_query <= self._gap:
+            chosen = same_name
+        same_label = self._by_label.get((client, label))
+        if (
+            same_label is not None
+            and not same_label.positive
+            and ts - same_label.last_query <= self._gap
+            and (chosen is None or same_label.uid > chosen.uid)
+        ):
+            chosen = same_label
         if chosen is None:
-            chosen = Lookup(self._next_uid, tx.client, label, tx.sends[0].ts, tx.sends[0].ts)
+            chosen = Lookup(self._next_uid, client, label, ts, ts)
             self._next_uid += 1
-            lookups.append(chosen)
+            self._active[chosen.uid] = chosen
+            self._by_label[(client, label)] = chosen
+            heapq.heappush(self._due, (ts + self._gap, chosen.uid))
         if name not in chosen.names:
             chosen.names.append(name)
+        self._by_name[(client, name)] = chosen
         chosen.transactions.append(tx)
         chosen.open_count += 1
         chosen.last_query = max(chosen.last_query, tx.sends[-1].ts)
         tx.lookup = chosen.uid
 
     def on_finished_transaction(self, tx: Transaction, now: float) -> None:
-        for lookup in self._active.get(tx.client, ()):
-            if lookup.uid == tx.lookup:
-                lookup.open_count -= 1
-                lookup.last_query = max(lookup.last_query, tx.sends[-1].ts)
-                if _positive(tx):
-                    lookup.positive = True
-                break
+        lookup = self._active.get(tx.lookup)
+        if lookup is not None:
+            lookup.open_count -= 1
+            lookup.last_query = max(lookup.last_query, tx.sends[-1].ts)
+            if _positive(tx):
+                lookup.positive = True
+            if lookup.open_count <= 0:
+                heapq.heappush(self._due, (lookup.last_query + self._gap, lookup.uid))
         if now >= self._next_flush:
             self.flush(now)
             self._next_flush = now + 1.0
 
     def flush(self, now: float | None) -> None:
         """Emit lookups whose transactions are all finished and that are idle past `gap`."""
-        for client in list(self._active):
-            keep = []
-            for lookup in self._active[client]:
-                idle = now is None or now - lookup.last_query > self._gap
-                if lookup.open_count <= 0 and idle:
-                    self._finish(lookup)
-                else:
-                    keep.append(lookup)
-            if keep:
-                self._active[client] = keep
+        if now is None:
+            for remaining in list(self._active.values()):
+                self._retire(remaining)
+            self._due.clear()
+            return
+        due = self._due
+        while due and due[0][0] < now:
+            _, uid = heapq.heappop(due)
+            waiting = self._active.get(uid)
+            if waiting is None or waiting.open_count > 0:
+                continue  # finished already, or re-queued when its last transaction closes
+            if now - waiting.last_query > self._gap:
+                self._retire(waiting)
             else:
-                del self._active[client]
+                heapq.heappush(due, (waiting.last_query + self._gap, uid))
+
+    def _retire(self, lookup: Lookup) -> None:
+        del self._active[lookup.uid]
+        client = lookup.client
+        for name in lookup.names:
+            if self._by_name.get((client, name)) is lookup:
+                del self._by_name[(client, name)]
+        if self._by_label.get((client, lookup.first_label)) is lookup:
+            del self._by_label[(client, lookup.first_label)]
+        self._finish(lookup)
 
     def _finish(self, lookup: Lookup) -> None:
         lookup.transactions.sort(key=lambda tx: tx.first_ts)

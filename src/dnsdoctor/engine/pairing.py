@@ -10,6 +10,7 @@ the traffic in flight, not by the size of the file.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,6 +64,8 @@ class PairingEngine:
         self._pre_capture_window = pre_capture_window
         self._sockets: dict[SocketKey, _Socket] = {}
         self._open: dict[int, Transaction] = {}
+        # (last_ts when queued, uid): a sweep pops only what may be stale instead of scanning all
+        self._expiry: list[tuple[float, int]] = []
         self._next_uid = 1
         self._first_ts: float | None = None
         self._now = 0.0
@@ -117,6 +120,7 @@ class PairingEngine:
             superseded = latest[(tx.client, tx.qname, tx.qtype)] > tx.sends[-1].ts
             self._close(tx, None if superseded else end)
         self._sockets.clear()
+        self._expiry.clear()
 
     # -- queries -------------------------------------------------------------------------------
     def _query(self, dg: Datagram, msg: DnsMessage) -> None:
@@ -165,6 +169,7 @@ class PairingEngine:
         )
         self._next_uid += 1
         self._open[tx.uid] = tx
+        heapq.heappush(self._expiry, (dg.ts, tx.uid))
         if self._on_new is not None:
             self._on_new(tx)
         return tx
@@ -221,9 +226,16 @@ class PairingEngine:
     # -- expiry --------------------------------------------------------------------------------
     def _sweep(self, now: float) -> None:
         cutoff = now - self._linger
-        stale = [tx for tx in self._open.values() if tx.last_ts < cutoff]
-        for tx in stale:
-            self._close(tx, None)
+        expiry = self._expiry
+        while expiry and expiry[0][0] < cutoff:
+            _, uid = heapq.heappop(expiry)
+            tx = self._open.get(uid)
+            if tx is None:
+                continue
+            if tx.last_ts < cutoff:
+                self._close(tx, None)
+            else:  # active since it was queued: look again when it may have gone quiet
+                heapq.heappush(expiry, (tx.last_ts, uid))
 
     def _close(self, tx: Transaction, capture_end: float | None) -> None:
         del self._open[tx.uid]

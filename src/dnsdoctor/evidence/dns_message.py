@@ -24,6 +24,7 @@ RCODE_NOTIMP, RCODE_REFUSED = 4, 5
 
 # Bytes that may stand in a label as they are; everything else is escaped as dnspython does.
 _PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*/")
+_PLAIN_OR_DOT = _PLAIN | {ord(".")}
 
 
 class MalformedMessage(Exception):
@@ -91,7 +92,29 @@ class DnsMessage:
 
 def _read_name(buf: bytes, pos: int) -> tuple[str, int]:
     """Return (name, offset after the name in the message). Raises MalformedMessage."""
-    labels: list[str] = []
+    labels, end = _name_labels(buf, pos)
+    if not labels:
+        return ".", end
+    joined = b".".join(labels)
+    # One check for the whole name; a dot inside a label would hide in the join, hence the count.
+    if _PLAIN_OR_DOT.issuperset(joined) and joined.count(46) == len(labels) - 1:
+        return joined.decode("ascii") + ".", end
+    return ".".join(_escape(label) for label in labels) + ".", end
+
+
+def _skip_name(buf: bytes, pos: int) -> int:
+    """Offset after the name at `pos`, checked as strictly as `_read_name` but not decoded:
+    owner names of records are only walked (most are a 2-byte pointer to the question)."""
+    length = buf[pos] if pos < len(buf) else 0
+    if length & 0xC0 == 0xC0 and pos + 1 < len(buf):
+        target = ((length & 0x3F) << 8) | buf[pos + 1]
+        if target == 12 and target < pos:  # the question name, already proven well formed
+            return pos + 2
+    return _name_labels(buf, pos)[1]
+
+
+def _name_labels(buf: bytes, pos: int) -> tuple[list[bytes], int]:
+    labels: list[bytes] = []
     end = -1
     total = 1
     jumps = 0
@@ -119,15 +142,14 @@ def _read_name(buf: bytes, pos: int) -> tuple[str, int]:
             continue
         if kind:
             raise MalformedMessage(f"label type 0x{length:02x} is not supported", pos)
-        label = buf[pos + 1 : pos + 1 + length]
-        if len(label) < length:
+        if pos + 1 + length > size:
             raise MalformedMessage("label runs past the end of the message", pos)
         total += length + 1
         if total > 255:
             raise MalformedMessage("name longer than 255 octets", pos)
-        labels.append(label.decode("ascii") if _PLAIN.issuperset(label) else _escape(label))
+        labels.append(buf[pos + 1 : pos + 1 + length])
         pos += 1 + length
-    return (".".join(labels) + ".") if labels else ".", (end if end >= 0 else pos)
+    return labels, (end if end >= 0 else pos)
 
 
 def _escape(label: bytes) -> str:
@@ -162,7 +184,7 @@ def parse_message(buf: bytes) -> DnsMessage:
             if lowered != name:
                 msg.qname_wire_case = name
             for _ in range(qd - 1):
-                _, pos = _read_name(buf, pos)
+                pos = _skip_name(buf, pos)
                 pos += 4
                 if pos > len(buf):
                     raise MalformedMessage("question cut short", pos)
@@ -182,7 +204,7 @@ def _read_records(buf: bytes, pos: int, msg: DnsMessage) -> None:
     sections = ((msg.ancount, 0), (msg.nscount, 1), (msg.arcount, 2))
     for count, section in sections:
         for _ in range(count):
-            _, pos = _read_name(buf, pos)
+            pos = _skip_name(buf, pos)
             if pos + 10 > size:
                 raise MalformedMessage("resource record header cut short", pos)
             rtype, _rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, pos)

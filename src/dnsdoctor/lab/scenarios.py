@@ -544,6 +544,18 @@ _SCENARIOS: list[Scenario] = [
         ),
         must_fire=(Fires("slow-server", (Role("response", server=NS1),)),),
     ),
+    Scenario(
+        name="addrconfig-loopback-only",
+        purpose="control: AI_ADDRCONFIG with only loopback configured: glibc and musl still ask "
+        "A and AAAA and return both families (Go has no AI_ADDRCONFIG)",
+        resolv_conf=resolv(NS1),
+        servers=(_server(NS1),),
+        clients=(
+            ClientRun("gai-glibc", DUAL, BOTH, flags=("-a",)),
+            ClientRun("gai-musl", DUAL, BOTH, flags=("-a",)),
+            ClientRun("gai-go", DUAL, BOTH, flags=("-a",)),
+        ),
+    ),
 ]
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _SCENARIOS}

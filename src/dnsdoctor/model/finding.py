@@ -87,7 +87,49 @@ class OffsetEvidence:
         }
 
 
-Evidence = FrameEvidence | CountEvidence | OffsetEvidence
+@dataclass(frozen=True, slots=True)
+class LineEvidence:
+    """A line of a text input: a config file line (file:line) or a log line (pod and line)."""
+
+    path: str  # file name, or "pod coredns-5d78c9869d-abcde" for `kubectl logs` input
+    line: int  # 1-based
+    text: str  # the line as read (trimmed to a sane length by the producer)
+    role: str = ""  # e.g. "nameserver", "forward upstream", "i/o timeout"
+    kind: str = "line"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "line": self.line,
+            "text": self.text,
+            "role": self.role,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MetricEvidence:
+    """One Prometheus sample, or a rate between two scrapes of the same series."""
+
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    value: float
+    source: str  # file or URL it was read from
+    detail: str = ""  # e.g. "rate over 300 s" or "counter reset between scrapes"
+    kind: str = "metric"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "labels": dict(self.labels),
+            "value": self.value,
+            "source": self.source,
+            "detail": self.detail,
+        }
+
+
+Evidence = FrameEvidence | CountEvidence | OffsetEvidence | LineEvidence | MetricEvidence
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,16 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from dnsdoctor.model import CountEvidence, Finding, FrameEvidence, OffsetEvidence, Report, Severity
+from dnsdoctor.model import (
+    CountEvidence,
+    Finding,
+    FrameEvidence,
+    LineEvidence,
+    MetricEvidence,
+    OffsetEvidence,
+    Report,
+    Severity,
+)
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -45,6 +54,13 @@ def _finding_panel(finding: Finding) -> Panel:
         elif isinstance(e, OffsetEvidence):
             where = f"frame {e.frame}, file offset {e.offset}" if e.frame else f"offset {e.offset}"
             parts.append(Text(f"{where}: {e.detail}", style="dim"))
+        elif isinstance(e, LineEvidence):
+            role = f" ({e.role})" if e.role else ""
+            parts.append(Text(f"{e.path}:{e.line}{role}: {e.text}", style="dim"))
+        elif isinstance(e, MetricEvidence):
+            labels = ",".join(f'{k}="{v}"' for k, v in e.labels)
+            detail = f" ({e.detail})" if e.detail else ""
+            parts.append(Text(f"{e.name}{{{labels}}} = {e.value:g}{detail}", style="dim"))
     if finding.fix:
         parts.append(Text(f"Fix: {finding.fix}", style="green"))
     title = Text.assemble(
@@ -65,16 +81,7 @@ def render_terminal(
         f"{stats.get('dns_messages', 0)} DNS messages, {stats.get('transactions', 0)} transactions, "
         f"{stats.get('lookups', 0)} lookups over {stats.get('duration_s', 0.0):.1f} s"
     )
-    shown = [f for f in report.ordered_findings() if f.severity >= min_severity]
-    if not shown:
-        console.print("[green]No DNS problems found in this capture.[/]")
-    for finding in shown:
-        console.print(_finding_panel(finding))
-    hidden = len(report.findings) - len(shown)
-    if hidden:
-        console.print(
-            f"[dim]{hidden} finding(s) below {min_severity.label} not shown (--min-severity).[/]"
-        )
+    render_findings(report, console, min_severity, nothing="No DNS problems found in this capture.")
     for damage in report.damage:
         if damage["fatal"]:
             console.print(
@@ -93,6 +100,22 @@ def render_terminal(
             + ", ".join(f"{k} x{n}" for k, n in sorted(other.items()))
             + "[/]"
         )
+
+
+def render_findings(report: Report, console: Console, min_severity: Severity, nothing: str) -> None:
+    """The findings part every command's terminal report shares: panels, worst first."""
+    shown = [f for f in report.ordered_findings() if f.severity >= min_severity]
+    if not shown:
+        console.print(f"[green]{nothing}[/]")
+    for finding in shown:
+        console.print(_finding_panel(finding))
+    hidden = len(report.findings) - len(shown)
+    if hidden:
+        console.print(
+            f"[dim]{hidden} finding(s) below {min_severity.label} not shown (--min-severity).[/]"
+        )
+    for skipped in report.skipped:
+        console.print(f"[dim]skipped {skipped.code} {skipped.name}: {skipped.reason}[/]")
     for error in report.internal_errors:
         console.print(
             f"[bold red]internal error in rule[/] {error} - other rules ran; please report it"

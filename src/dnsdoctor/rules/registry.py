@@ -1,5 +1,6 @@
-"""Finds every rule by convention: each module in this package that defines a CaptureRule
-subclass with a `code`. No hand-kept list to forget to update."""
+"""Finds every rule by convention: each module in this package or its per-source subpackages
+(`node/`, `coredns/`) that defines a CaptureRule or CheckRule subclass with a `code`. No
+hand-kept list to forget to update."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import re
 import sys
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import dnsdoctor.rules as rules_pkg
 from dnsdoctor.errors import UnknownRuleError
 from dnsdoctor.rules.base import DOC_SECTIONS, CaptureRule
+from dnsdoctor.rules.check import CheckRule
 
-_NOT_RULES = {"base", "registry"}
+_NOT_RULES = {"base", "registry", "check"}
+AnyRule = type[CaptureRule] | type[CheckRule[Any]]
 
 
 @dataclass(frozen=True)
@@ -33,20 +37,31 @@ class RuleDoc:
 
 
 @cache
-def all_rules() -> tuple[type[CaptureRule], ...]:
-    found: list[type[CaptureRule]] = []
-    for info in pkgutil.iter_modules(rules_pkg.__path__):
-        if info.name in _NOT_RULES or info.name.startswith("_"):
+def all_rules() -> tuple[AnyRule, ...]:
+    found: list[AnyRule] = []
+    for info in pkgutil.walk_packages(rules_pkg.__path__, prefix=f"{rules_pkg.__name__}."):
+        leaf = info.name.rsplit(".", 1)[1]
+        if info.ispkg or leaf in _NOT_RULES or leaf.startswith("_"):
             continue
-        module = importlib.import_module(f"{rules_pkg.__name__}.{info.name}")
+        module = importlib.import_module(info.name)
         for value in vars(module).values():
-            is_rule = isinstance(value, type) and issubclass(value, CaptureRule)
-            if is_rule and value is not CaptureRule and "code" in vars(value):
+            if not isinstance(value, type) or value.__module__ != module.__name__:
+                continue
+            if issubclass(value, CaptureRule | CheckRule) and "code" in vars(value):
                 found.append(value)
     return tuple(sorted(found, key=lambda r: r.code))
 
 
-def find_rule(code_or_name: str) -> type[CaptureRule]:
+def capture_rules() -> tuple[type[CaptureRule], ...]:
+    return tuple(r for r in all_rules() if issubclass(r, CaptureRule))
+
+
+def check_rules(source: str) -> tuple[type[CheckRule[Any]], ...]:
+    """The rules one command runs: `source` is "node" or "coredns"."""
+    return tuple(r for r in all_rules() if issubclass(r, CheckRule) and r.source == source)
+
+
+def find_rule(code_or_name: str) -> AnyRule:
     wanted = code_or_name.strip()
     for rule in all_rules():
         if wanted.upper() == rule.code or wanted.lower() == rule.name:
@@ -54,7 +69,7 @@ def find_rule(code_or_name: str) -> type[CaptureRule]:
     raise UnknownRuleError(f"no rule is called {wanted!r}")
 
 
-def rule_doc(rule: type[CaptureRule]) -> RuleDoc:
+def rule_doc(rule: AnyRule) -> RuleDoc:
     return RuleDoc(
         code=rule.code,
         name=rule.name,
@@ -64,7 +79,7 @@ def rule_doc(rule: type[CaptureRule]) -> RuleDoc:
     )
 
 
-def module_doc(rule: type[CaptureRule]) -> str:
+def module_doc(rule: AnyRule) -> str:
     """A rule's documentation is its module's docstring: the file is the rule."""
     return sys.modules[rule.__module__].__doc__ or ""
 

@@ -1,0 +1,1 @@
+"""CoreDNS rules (DD4xx): Corefile lint, log and metric evidence about upstreams."""
