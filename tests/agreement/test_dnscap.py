@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import dns.name
 import dns.opcode
 import dns.rcode
 import dns.rdataclass
@@ -77,10 +78,18 @@ def parse_gold(text: str) -> list[dict]:
                 id=int(ident),
                 flags=sorted(f for f in flags.split("|") if f),
                 counts=counts,
-                question=question,
+                question=_question_key(question),
             )
         result.append(record)
     return result
+
+
+def _question_key(text: str | None) -> tuple | None:
+    """Name as wire labels: dnscap escapes a comma (`\\,`), dnspython-style text does not."""
+    if text is None:
+        return None
+    name, qclass, qtype = text.rsplit(",", 2)
+    return (dns.name.from_text(name).to_wire(), qclass, qtype)
 
 
 def ours(path) -> list[dict]:
@@ -93,7 +102,7 @@ def ours(path) -> list[dict]:
         question = None
         if msg.qname is not None:
             name = msg.qname_wire_case or msg.qname
-            question = (
+            question = _question_key(
                 f"{name},{dns.rdataclass.to_text(msg.qclass)},{dns.rdatatype.to_text(msg.qtype)}"
             )
         result.append(

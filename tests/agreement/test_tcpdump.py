@@ -73,13 +73,13 @@ _SOCKETS = re.compile(r" (\S+)\.(\d+) > (\S+)\.(\d+): ")
 _UDP_SUM = re.compile(r"\[(?:(?P<ok>udp sum ok)|(?P<bad>bad udp cksum [^\]]*)|no cksum)\] ")
 _TCP_LENGTH = re.compile(r", length (\d+)(?: |$)")
 _OPCODES = (
-    "inv_q stat op3 notify update op6 op7 op8 updateA updateD updateDA updateM updateMA "
-    "zoneInit zoneRef"
-).split()
+    *("inv_q", "stat", "op3", "notify", "update", "op6", "op7", "op8"),
+    *("updateA", "updateD", "updateDA", "updateM", "updateMA", "zoneInit", "zoneRef"),
+)
 _RCODES = (
-    "FormErr ServFail NXDomain NotImp Refused YXDomain YXRRSet NXRRSet NotAuth NotZone Resp11 "
-    "Resp12 Resp13 Resp14 NoChange BadVers"
-).split()
+    *("FormErr", "ServFail", "NXDomain", "NotImp", "Refused", "YXDomain", "YXRRSet", "NXRRSet"),
+    *("NotAuth", "NotZone", "Resp11", "Resp12", "Resp13", "Resp14", "NoChange", "BadVers"),
+)
 _RCODE_VALUE = {name: value for value, name in enumerate(_RCODES, 1)} | {"BadCookie": 23}
 _HEAD = re.compile(
     r"(?P<id>\d+)"
@@ -112,7 +112,8 @@ def read_packets(text: str) -> dict[int, str]:
             current = int(head.group(1))
             packets[current] = head.group(2)
         elif line.strip():
-            assert current and line[:1].isspace(), f"not a continuation line: {line[:60]!r}"
+            assert current, f"a continuation line before any packet: {line[:60]!r}"
+            assert line[:1].isspace(), f"neither a packet nor a continuation: {line[:60]!r}"
             packets[current] += " " + line.strip()
     assert list(packets) == list(range(1, len(packets) + 1)), "packet numbers are not 1..N"
     return packets
@@ -124,7 +125,12 @@ def tcpdump_verdict(text: str) -> tuple[str, dict[str, Any]] | None:
     if not sockets:
         return None
     where = sockets[-1]  # the innermost header: tunnels print the outer one first
-    src, sport, dst, dport = where.group(1), int(where.group(2)), where.group(3), int(where.group(4))
+    src, sport, dst, dport = (
+        where.group(1),
+        int(where.group(2)),
+        where.group(3),
+        int(where.group(4)),
+    )
     if sport not in PORTS and dport not in PORTS:
         return None
     body = text[where.end() :]
@@ -173,7 +179,7 @@ def parse_summary(text: str) -> dict[str, Any] | None:
         out |= {"ad": "$" in flags, "qdcount": brackets.get("q", 1)}
         question = _QUESTION.match(rest, 3) if rest.startswith(" q:") else None
     else:
-        out |= {"rd": "+" in flags, "cd": "%" in flags, "b2": b2}
+        out |= {"rd": "+" in flags, "cd": "%" in flags, "b2": b2 & 0x06CF}
         out |= {"qdcount": brackets.get("q", 1), "ancount": brackets.get("a", 0)}
         out |= {"nscount": brackets.get("n", 0), "arcount": brackets.get("au", 0)}
         question = _QUESTION.match(rest)

@@ -22,8 +22,10 @@ TYPE_A, TYPE_NS, TYPE_CNAME, TYPE_SOA, TYPE_AAAA, TYPE_OPT = 1, 2, 5, 6, 28, 41
 RCODE_NOERROR, RCODE_FORMERR, RCODE_SERVFAIL, RCODE_NXDOMAIN = 0, 1, 2, 3
 RCODE_NOTIMP, RCODE_REFUSED = 4, 5
 
-# Bytes that may stand in a label as they are; everything else is escaped as dnspython does.
-_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*/")
+# Bytes that may stand in a label as they are: printable ASCII but the ones dnspython escapes
+# (`"().;\\@$`); everything else is escaped as dnspython does (`\\.` or `\\DDD`).
+_ESCAPED = frozenset(b'"().;\\@$')
+_PLAIN = frozenset(range(0x21, 0x7F)) - _ESCAPED
 _PLAIN_OR_DOT = _PLAIN | {ord(".")}
 
 
@@ -157,7 +159,7 @@ def _escape(label: bytes) -> str:
     for byte in label:
         if byte in _PLAIN:
             out.append(chr(byte))
-        elif 0x21 <= byte <= 0x7E:
+        elif byte in _ESCAPED:
             out.append("\\" + chr(byte))
         else:
             out.append(f"\\{byte:03d}")
@@ -200,6 +202,17 @@ def _read_records(buf: bytes, pos: int, msg: DnsMessage) -> None:
     addresses: list[str] = []
     cnames: list[str] = []
     ttls: list[int] = []
+    try:
+        _walk_sections(buf, pos, msg, addresses, cnames, ttls)
+    finally:  # what was read before any damage is kept: valid answers, corrupt additionals
+        msg.addresses = tuple(addresses)
+        msg.cnames = tuple(cnames)
+        msg.ttls = tuple(ttls)
+
+
+def _walk_sections(
+    buf: bytes, pos: int, msg: DnsMessage, addresses: list[str], cnames: list[str], ttls: list[int]
+) -> None:
     size = len(buf)
     sections = ((msg.ancount, 0), (msg.nscount, 1), (msg.arcount, 2))
     for count, section in sections:
@@ -225,6 +238,3 @@ def _read_records(buf: bytes, pos: int, msg: DnsMessage) -> None:
                 msg.edns = True
                 msg.rcode = ((ttl >> 24) << 4) | (msg.flags & 0xF)
             pos += rdlen
-    msg.addresses = tuple(addresses)
-    msg.cnames = tuple(cnames)
-    msg.ttls = tuple(ttls)
