@@ -210,6 +210,19 @@ def _read_records(buf: bytes, pos: int, msg: DnsMessage) -> None:
         msg.ttls = tuple(ttls)
 
 
+def _check_edns_options(buf: bytes, pos: int, end: int) -> None:
+    """RFC 6891 6.1.2: OPTION-CODE, OPTION-LENGTH, data; an option may not overrun the RDATA."""
+    while pos < end:
+        if pos + 4 > end:
+            raise MalformedMessage("EDNS option header cut by the end of the OPT record", pos)
+        length = (buf[pos + 2] << 8) | buf[pos + 3]
+        if pos + 4 + length > end:
+            raise MalformedMessage(
+                f"EDNS option length {length} runs past the end of the OPT record", pos + 2
+            )
+        pos += 4 + length
+
+
 def _walk_sections(
     buf: bytes, pos: int, msg: DnsMessage, addresses: list[str], cnames: list[str], ttls: list[int]
 ) -> None:
@@ -237,4 +250,5 @@ def _walk_sections(
             elif section == 2 and rtype == TYPE_OPT:
                 msg.edns = True
                 msg.rcode = ((ttl >> 24) << 4) | (msg.flags & 0xF)
+                _check_edns_options(buf, pos, pos + rdlen)
             pos += rdlen
