@@ -14,6 +14,7 @@ from dnsdoctor.evidence.capture.reader import CaptureReader
 from dnsdoctor.evidence.capture.records import Damage, Datagram, IcmpError
 from dnsdoctor.evidence.dns_message import MalformedMessage, parse_message
 from dnsdoctor.model import Report, Severity
+from dnsdoctor.replay.driver import LookupReplayer
 from dnsdoctor.rules.base import CaptureContext, CaptureRule
 from dnsdoctor.rules.registry import capture_rules
 
@@ -28,6 +29,7 @@ class CaptureOptions:
     on_lookup: Callable[[Lookup], None] | None = None
     progress: Callable[[int, int], None] | None = None
     linger: float = 30.0
+    replayer: LookupReplayer | None = None  # None: every model, documented defaults
 
 
 @dataclass
@@ -51,6 +53,10 @@ class _Analysis:
         self.report = Report(source=path)
         self.counters = _Counters()
         self.rules = [rule() for rule in (options.rules or capture_rules())]
+        self.replayer = options.replayer or LookupReplayer()
+        for rule in self.rules:
+            if hasattr(rule, "use_replayer"):
+                rule.use_replayer(self.replayer)
         self._tx_hooks = self._hooks("on_transaction")
         self._lookup_hooks = self._hooks("on_lookup")
         self._orphan_hooks = self._hooks("on_orphan")

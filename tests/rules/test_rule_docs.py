@@ -29,7 +29,7 @@ def test_registry_finds_the_public_rule_names():
     assert required <= names
 
 
-CODE_RANGE = {"capture": r"DD1\d\d", "node": r"DD3\d\d", "coredns": r"DD4\d\d"}
+CODE_RANGE = {"capture": r"DD[12]\d\d", "node": r"DD3\d\d", "coredns": r"DD4\d\d"}
 
 
 def test_codes_are_unique_stable_and_in_their_source_range():

@@ -19,6 +19,8 @@ from dnsdoctor.model import Report, Severity
 from dnsdoctor.render.json_report import JsonReportWriter
 from dnsdoctor.render.jsonl import JsonlWriter
 from dnsdoctor.render.terminal import render_terminal
+from dnsdoctor.replay.driver import MODELS, LookupReplayer, ReplaySettings
+from dnsdoctor.replay.settings import read_resolv_conf
 from dnsdoctor.rules.base import CaptureRule
 from dnsdoctor.rules.registry import find_rule
 
@@ -58,9 +60,20 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--all-lookups",
         action="store_true",
-        help="JSON: list every lookup, not only failed, slow, retried or search-list ones",
+        help="JSON: list (and replay) every lookup, not only failed, slow, retried or "
+        "search-list ones",
     )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    parser.add_argument(
+        "--resolv-conf",
+        metavar="FILE",
+        help="the client's resolv.conf: nameservers, timeout, attempts for the replay (DD2xx)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=tuple(MODELS),
+        help="the client's resolver library; default: replay every library model",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -73,8 +86,16 @@ def handle(args: argparse.Namespace, env: Environment) -> ExitCode:
     rules = [_capture_rule(r) for r in args.rule] if args.rule else None
     with _output(args.output, env) as out, _progress(args, env) as progress:
         options = CaptureOptions(ports=ports, rules=rules, progress=progress)
+        options.replayer = _replayer(args)
         report = _analyse(args, options, out, env)
     return _exit_code(report, args.fail_on)
+
+
+def _replayer(args: argparse.Namespace) -> LookupReplayer:
+    conf = read_resolv_conf(args.resolv_conf) if args.resolv_conf else None
+    clients = (args.client,) if args.client else ()
+    settings = ReplaySettings(clients, conf, every_lookup=args.all_lookups)
+    return LookupReplayer(settings)
 
 
 def _capture_rule(ref: str) -> type[CaptureRule]:
@@ -91,7 +112,8 @@ def _analyse(
         writer = JsonReportWriter(out, args.capture, all_lookups=args.all_lookups)
         options.on_lookup = writer.on_lookup
         report = analyze_capture(args.capture, options)
-        writer.finish(report)
+        replayer = options.replayer
+        writer.finish(report, {"replay": replayer.summary()} if replayer else None)
     elif args.format == "jsonl":
         jsonl = JsonlWriter(out)
         options.on_transaction = jsonl.on_transaction

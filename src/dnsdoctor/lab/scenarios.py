@@ -80,7 +80,8 @@ MUSL_RETRY = Step("0.5 s (musl retry interval timeout:1/attempts:2)", 450, 800)
 ONE_TIMEOUT = Step("1 s (timeout:1)", 950, 1400)
 TWO_TIMEOUTS = Step("2 s (timeout:1 x attempts:2)", 1900, 2600)
 GLIBC_ONE_SERVER_TWO_TRIES = Step(
-    "3 s (timeout:1, then 2 s: glibc doubles the wait on its second try with one server)",
+    "3 s (timeout:1 three times: after a timeout with one of two answers glibc retries in "
+    "single-request mode, then single-request-reopen)",
     2900,
     3600,
 )

@@ -1,0 +1,129 @@
+"""Decide which lookups need a replay, run the models, keep the results for rules and reports.
+
+A clean lookup (one name, every query sent once and answered once with NOERROR, distinct IDs,
+no ICMP, no TC, no stray or mismatched answer, at least one address) gets the same result from
+every library: the addresses on the wire. It is not replayed, so the capture path stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dnsdoctor.engine.lookups import Lookup
+from dnsdoctor.engine.transaction import Transaction
+from dnsdoctor.replay import glibc_2_36, musl_1_2_3
+from dnsdoctor.replay.outcome import AppResult
+from dnsdoctor.replay.settings import ResolvConf, ResolverSettings
+from dnsdoctor.replay.steps import Call, address_transactions, split_calls
+
+Model = Callable[[Call, ResolverSettings], AppResult]
+MODELS: dict[str, Model] = {"musl-1.2.3": musl_1_2_3.replay, "glibc-2.36": glibc_2_36.replay}
+CALLS_KEPT = 500  # replayed calls listed in the JSON report; the rest are counted
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySettings:
+    """`clients`: the models to run (every one when empty); `resolv_conf`: the client's file."""
+
+    clients: tuple[str, ...] = ()
+    resolv_conf: ResolvConf | None = None
+    enabled: bool = True
+    every_lookup: bool = False  # replay clean lookups too (`--all-lookups`)
+
+    def models(self) -> list[str]:
+        return list(self.clients) or list(MODELS)
+
+    def settings_for(self, model: str) -> ResolverSettings:
+        conf = self.resolv_conf
+        if conf is None:
+            return ResolverSettings()
+        return conf.for_musl() if model.startswith("musl") else conf.for_glibc()
+
+
+@dataclass(slots=True)
+class ReplayedCall:
+    call: Call
+    results: dict[str, AppResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lookup": self.call.lookup_uid,
+            "client": self.call.client,
+            "names": self.call.names,
+            "start": self.call.start,
+            "results": {name: r.to_dict() for name, r in self.results.items()},
+        }
+
+
+@dataclass(slots=True)
+class LookupReplayer:
+    options: ReplaySettings = field(default_factory=ReplaySettings)
+    kept: list[ReplayedCall] = field(default_factory=list)
+    replayed_lookups: int = 0
+    replayed_calls: int = 0
+    skipped_clean: int = 0
+    skipped_other: int = 0
+    _last_uid: int = -1
+    _last: list[ReplayedCall] = field(default_factory=list)
+
+    def replay(self, lookup: Lookup) -> list[ReplayedCall]:
+        """Every getaddrinfo call in the lookup with each model's result; [] when not needed."""
+        if lookup.uid == self._last_uid:
+            return self._last
+        self._last_uid, self._last = lookup.uid, self._replay(lookup)
+        return self._last
+
+    def _replay(self, lookup: Lookup) -> list[ReplayedCall]:
+        if not self.options.enabled:
+            return []
+        txs = address_transactions(lookup)
+        if txs is None:
+            self.skipped_other += 1
+            return []
+        if not self.options.every_lookup and is_clean(txs):
+            self.skipped_clean += 1
+            return []
+        self.replayed_lookups += 1
+        calls = []
+        for call in split_calls(lookup, txs):
+            results = {
+                name: MODELS[name](call, self.options.settings_for(name))
+                for name in self.options.models()
+            }
+            calls.append(ReplayedCall(call, results))
+        self.replayed_calls += len(calls)
+        room = CALLS_KEPT - len(self.kept)
+        self.kept.extend(calls[: max(room, 0)])
+        return calls
+
+    def summary(self) -> dict[str, Any]:
+        conf = self.options.resolv_conf
+        return {
+            "models": self.options.models(),
+            "resolv_conf": conf.path if conf is not None else None,
+            "replayed_lookups": self.replayed_lookups,
+            "replayed_calls": self.replayed_calls,
+            "skipped_clean_lookups": self.skipped_clean,
+            "skipped_other_lookups": self.skipped_other,
+            "calls": [c.to_dict() for c in self.kept],
+        }
+
+
+def is_clean(txs: list[Transaction]) -> bool:
+    if len({tx.qname for tx in txs}) != 1:
+        return False
+    ids: set[tuple[int, int]] = set()
+    has_address = False
+    for tx in txs:
+        if len(tx.sends) != 1 or len(tx.replies) != 1 or tx.mismatched or tx.icmp:
+            return False
+        if tx.collisions or (tx.cport, tx.id) in ids:
+            return False
+        ids.add((tx.cport, tx.id))
+        msg = tx.replies[0].message
+        if msg.rcode != 0 or msg.tc or tx.replies[0].unexpected_source:
+            return False
+        has_address |= bool(msg.addresses)
+    return has_address
