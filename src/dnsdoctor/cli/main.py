@@ -7,12 +7,12 @@ import traceback
 from collections.abc import Sequence
 
 from dnsdoctor import __version__
-from dnsdoctor.cli import explain_command, lab_command, pcap_command
+from dnsdoctor.cli import coredns_command, explain_command, lab_command, node_command, pcap_command
 from dnsdoctor.cli.environment import Environment
 from dnsdoctor.cli.exit_codes import ExitCode
 from dnsdoctor.errors import DoctorError, EnvironmentMissingError, UsageError
 
-_COMMANDS = (pcap_command, explain_command, lab_command)
+_COMMANDS = (pcap_command, node_command, coredns_command, explain_command, lab_command)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,1 @@
+"""Library entry points for the non-capture commands: each gathers a bundle and runs its rules."""

@@ -1,0 +1,113 @@
+"""`audit_node(root, options)`: gather a node's DNS evidence under a root and run the DD3xx rules.
+
+The collectors of other parts (which C library resolves: `evidence/node/libc.py`, the clock:
+`evidence/node/clock.py`) are called when those modules exist, through their agreed names only
+(`collect_libcs(root)`, `collect_clock(...)`); when they are missing or fail, the rest of the
+audit still runs and the failure is reported as an internal error, never raised.
+"""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from dnsdoctor.errors import UsageError
+from dnsdoctor.evidence.node.bundle import NodeAudit
+from dnsdoctor.evidence.node.effects import nameserver_effects
+from dnsdoctor.evidence.node.kubelet import find_kubelet_resolv
+from dnsdoctor.evidence.node.provenance import collect_claims, trace
+from dnsdoctor.evidence.node.rootfs import SafeRoot
+from dnsdoctor.model import Report
+from dnsdoctor.rules.check import CheckRule, run_checks
+from dnsdoctor.rules.registry import check_rules
+
+RESOLV_CONF = "/etc/resolv.conf"
+
+
+@dataclass(frozen=True)
+class NodeOptions:
+    expect: tuple[str, ...] = ()  # addresses or CIDRs nameservers must fall in
+    libc: bool = True  # call the libc collector when present
+    clock: bool = True  # call the clock collector when present
+    measure_clock: bool = True  # let it run its sampler (takes a moment)
+
+
+def parse_expect(items: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """`--expect 10.0.0.2,172.16.0.0/16` -> normalised networks; a bad entry is a UsageError."""
+    networks = []
+    for item in (part.strip() for entry in items for part in entry.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise UsageError(
+                f"--expect: {item!r} is neither an IP address nor a CIDR",
+                hint="give addresses or networks, comma-separated: --expect 10.0.0.2,10.1.0.0/16",
+            ) from None
+    return tuple(networks)
+
+
+def audit_node(root: str, options: NodeOptions | None = None) -> tuple[Report, NodeAudit]:
+    """Collect under `root` and run every node rule. Raises InputError when `root` is unusable."""
+    options = options or NodeOptions()
+    report = Report(source=f"root {root}")
+    with SafeRoot(root) as safe:
+        audit = collect(safe, options, report)
+    rules: list[CheckRule[Any]] = [rule() for rule in check_rules("node")]
+    run_checks(rules, audit, report)
+    report.stats = _stats(audit)
+    return report, audit
+
+
+def collect(safe: SafeRoot, options: NodeOptions, report: Report) -> NodeAudit:
+    audit = NodeAudit(root=safe.path, expect=options.expect)
+    claims = collect_claims(safe)
+    main = trace(safe, RESOLV_CONF, claims)
+    audit.resolv = main.conf
+    audit.kubelet = find_kubelet_resolv(safe)
+    audit.provenance = [main]
+    kubelet_path = audit.kubelet.path
+    if kubelet_path and kubelet_path not in (RESOLV_CONF, main.path):
+        audit.provenance.append(trace(safe, kubelet_path, claims))
+    coredns_file = _kubelet_conf(audit) or main.conf
+    audit.effects = nameserver_effects(coredns_file) if coredns_file else []
+    if options.libc:
+        audit.libcs = _optional(report, "libc", "collect_libcs", safe)
+    if options.clock:
+        audit.clock = _optional(report, "clock", "collect_clock", measure=options.measure_clock)
+    audit.refused = [str(r) for r in safe.refused]
+    return audit
+
+
+def _kubelet_conf(audit: NodeAudit) -> Any:
+    if not audit.kubelet.kubelet_found:
+        return None
+    for prov in audit.provenance:
+        if audit.kubelet.path in (prov.asked, prov.path):
+            return prov.conf
+    return audit.provenance[0].conf if audit.kubelet.path == RESOLV_CONF else None
+
+
+def _optional(report: Report, module: str, function: str, *args: Any, **kwargs: Any) -> Any:
+    """Call another part's collector if it exists; its failure never stops this audit."""
+    try:
+        collector = getattr(importlib.import_module(f"dnsdoctor.evidence.node.{module}"), function)
+    except (ImportError, AttributeError):
+        return None
+    try:
+        return collector(*args, **kwargs)
+    except Exception as exc:  # another part's collector: report it, keep the audit going
+        report.internal_errors.append(f"{module} collector: {type(exc).__name__}: {exc}")
+        return None
+
+
+def _stats(audit: NodeAudit) -> dict[str, Any]:
+    conf = audit.resolv
+    return {
+        "files_traced": len(audit.provenance),
+        "nameservers": len(conf.declared_nameservers()) if conf else 0,
+        "refused": len(audit.refused),
+    }

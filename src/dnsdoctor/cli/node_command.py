@@ -1,0 +1,67 @@
+"""`dnsdoctor node`: where each nameserver of a host, container root or image came from, and
+what it does to glibc, musl and CoreDNS."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from rich.console import Console
+
+from dnsdoctor.audit.node import NodeOptions, audit_node, parse_expect
+from dnsdoctor.cli.environment import Environment
+from dnsdoctor.cli.exit_codes import ExitCode
+from dnsdoctor.cli.pcap_command import _exit_code, _output, _width
+from dnsdoctor.model import Severity
+from dnsdoctor.render.node_report import node_json, render_node_terminal
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "node",
+        help="trace a node's resolv.conf to the files that put each nameserver there",
+        description="Read resolv.conf under a root as glibc and musl read it, trace every "
+        "nameserver, search domain and option to the file and line it comes from, show what "
+        "kubelet hands to CoreDNS, and report what is wrong. Nothing under the root is executed; "
+        "symlinks are resolved as if chrooted.",
+    )
+    parser.add_argument("--root", default="/", help="host, container root or unpacked image")
+    parser.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="ADDR_OR_CIDR,...",
+        help="nameservers must fall in these addresses or networks (repeatable)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    parser.add_argument(
+        "--fail-on",
+        default="warning",
+        choices=("info", "warning", "error", "never"),
+        help="exit 1 when a finding is at or above this severity (default: warning)",
+    )
+    parser.add_argument(
+        "--min-severity",
+        default="info",
+        choices=("info", "warning", "error"),
+        help="hide findings below this severity in the text report",
+    )
+    parser.add_argument("--no-libc", action="store_true", help="skip the C library scan")
+    parser.add_argument("--no-clock", action="store_true", help="skip the clock measurement")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, env: Environment) -> ExitCode:
+    options = NodeOptions(
+        expect=parse_expect(args.expect), libc=not args.no_libc, clock=not args.no_clock
+    )
+    report, audit = audit_node(args.root, options)
+    with _output(args.output, env) as out:
+        if args.format == "json":
+            out.write(json.dumps(node_json(report, audit), indent=1) + "\n")
+        else:
+            console = Console(file=out, highlight=False, soft_wrap=False, width=_width(out, env))
+            render_node_terminal(report, audit, console, Severity.parse(args.min_severity))
+    return _exit_code(report, args.fail_on)

@@ -1,0 +1,1 @@
+"""Evidence from CoreDNS: its Corefile, its logs, its metrics."""

@@ -1,0 +1,195 @@
+"""Per-upstream figures joined from logs and metrics, and the ranking by failure rate.
+
+A failure rate needs a denominator, and CoreDNS gives one only in some cases:
+
+- The deprecated `coredns_forward_requests_total{to}` counts every query sent to an upstream,
+  answered or not, and `coredns_forward_responses_total{to}` the answers: failed = sent - answered.
+- The current `coredns_proxy_request_duration_seconds_count{to,rcode}` is recorded only when an
+  upstream answered, so a timeout leaves no sample there. With two scrapes and timestamped logs,
+  failures logged between the scrapes over (those + answered) is a rate, and a lower bound: the
+  errors plugin logs a failed query once, naming the last upstream it tried.
+- Otherwise the rate is unknown, and the upstream is ranked after every one with a known rate
+  (3 timeouts in 10,000 queries must not outrank an upstream failing half its queries).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dnsdoctor.evidence.coredns import metrics as m
+from dnsdoctor.evidence.coredns.classify import UPSTREAM_FAILURES
+from dnsdoctor.evidence.coredns.logs import CorednsLogs, ErrorLine
+from dnsdoctor.model import MetricEvidence
+
+_SAMPLES = 3
+
+
+@dataclass
+class UpstreamStats:
+    address: str  # as CoreDNS printed it: "10.0.0.2:53", "[2001:db8::1]:53"
+    failures: int = 0  # client queries whose error names this upstream (probes excluded)
+    by_class: Counter[str] = field(default_factory=Counter)
+    probe_failures: int = 0  # loop-plugin HINFO and `. NS` health checks
+    first_ts: float | None = None
+    last_ts: float | None = None
+    undated: int = 0
+    pods: set[str] = field(default_factory=set)
+    samples: list[ErrorLine] = field(default_factory=list)
+    probe_samples: list[ErrorLine] = field(default_factory=list)
+    sent: float | None = None
+    answered: float | None = None
+    servfail: float | None = None
+    healthcheck_failures: float | None = None
+    metric_evidence: list[MetricEvidence] = field(default_factory=list)
+    failed: float | None = None  # failures over the rate's window (not always `failures`)
+    rate: float | None = None
+    basis: str = ""  # how the rate was computed, or why it is unknown
+
+    @property
+    def span_s(self) -> float | None:
+        if self.first_ts is None or self.last_ts is None:
+            return None
+        return self.last_ts - self.first_ts
+
+    def errors_in(self, logs: CorednsLogs) -> list[ErrorLine]:
+        """Every client-query failure in `logs` that names this upstream."""
+        return [
+            e
+            for e in logs.real_errors()
+            if e.cause.upstream == self.address and e.cause.cls in UPSTREAM_FAILURES
+        ]
+
+    def add_error(self, error: ErrorLine) -> None:
+        if error.probe is not None:
+            self.probe_failures += 1
+            if len(self.probe_samples) < _SAMPLES:
+                self.probe_samples.append(error)
+            return
+        self.failures += 1
+        self.by_class[error.cause.cls] += 1
+        if error.origin.pod:
+            self.pods.add(error.origin.pod)
+        ts = error.origin.ts
+        if ts is None:
+            self.undated += 1
+        else:
+            self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
+            self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+        if len(self.samples) < _SAMPLES:
+            self.samples.append(error)
+
+
+def upstream_table(
+    logs: CorednsLogs | None, metrics: m.CorednsMetrics | None
+) -> list[UpstreamStats]:
+    """Every upstream seen in logs or metrics, ranked worst first."""
+    table: dict[str, UpstreamStats] = {}
+
+    def get(address: str) -> UpstreamStats:
+        return table.setdefault(address, UpstreamStats(address))
+
+    if logs is not None:
+        for error in logs.errors:
+            if error.cause.upstream and error.cause.cls in UPSTREAM_FAILURES:
+                get(error.cause.upstream).add_error(error)
+    if metrics is not None:
+        _add_metrics(metrics, get)
+        for stats in table.values():
+            _rate(stats, logs, metrics)
+    for stats in table.values():
+        if stats.rate is None and not stats.basis:
+            stats.basis = "no metrics give this upstream's query count"
+    return rank(list(table.values()))
+
+
+def rank(table: list[UpstreamStats]) -> list[UpstreamStats]:
+    """Known rates first, worst first; then unknown rates by failure count."""
+    known = sorted(
+        (s for s in table if s.rate is not None),
+        key=lambda s: (-(s.rate or 0.0), -(s.failed or 0.0), s.address),
+    )
+    unknown = sorted((s for s in table if s.rate is None), key=lambda s: (-s.failures, s.address))
+    return known + unknown
+
+
+def _add_metrics(metrics: m.CorednsMetrics, get: Callable[[str], UpstreamStats]) -> None:
+    answered_series = m.PROXY_DURATION_COUNT
+    if not metrics.has(answered_series) and metrics.has(m.FORWARD_DURATION_COUNT):
+        answered_series = m.FORWARD_DURATION_COUNT
+    for inc in metrics.increases(answered_series):
+        labels = dict(inc.labels)
+        if "to" not in labels:
+            continue
+        stats = get(labels["to"])
+        stats.answered = (stats.answered or 0.0) + inc.value
+        if labels.get("rcode") == "SERVFAIL":
+            stats.servfail = (stats.servfail or 0.0) + inc.value
+        stats.metric_evidence.append(metrics.evidence(inc))
+    for name, attr in (
+        (m.FORWARD_REQUESTS, "sent"),
+        (m.PROXY_HEALTHCHECK_FAILURES, "healthcheck_failures"),
+        (m.FORWARD_HEALTHCHECK_FAILURES, "healthcheck_failures"),
+    ):
+        for inc in metrics.increases(name):
+            to = dict(inc.labels).get("to")
+            if to is None:
+                continue
+            stats = get(to)
+            setattr(stats, attr, (getattr(stats, attr) or 0.0) + inc.value)
+            stats.metric_evidence.append(metrics.evidence(inc))
+    if not metrics.has(answered_series):
+        for to, value in metrics.by_label(m.FORWARD_RESPONSES, "to").items():
+            get(to).answered = value
+    hc_known = metrics.has(m.PROXY_HEALTHCHECK_FAILURES) or metrics.has(
+        m.FORWARD_HEALTHCHECK_FAILURES
+    )
+    if hc_known:  # an absent series for a known family means zero failed checks
+        for stats in [get(a) for a in list(_addresses(metrics))]:
+            if stats.healthcheck_failures is None:
+                stats.healthcheck_failures = 0.0
+
+
+def _addresses(metrics: m.CorednsMetrics) -> set[str]:
+    found = set()
+    for _, labels in metrics.last.series:
+        to = dict(labels).get("to")
+        if to:
+            found.add(to)
+    return found
+
+
+def _rate(stats: UpstreamStats, logs: CorednsLogs | None, metrics: m.CorednsMetrics) -> None:
+    window = metrics.window()
+    if stats.sent is not None and stats.sent > 0 and stats.answered is not None:
+        stats.failed = max(stats.sent - stats.answered, 0.0)
+        stats.rate = stats.failed / stats.sent
+        stats.basis = f"{m.FORWARD_REQUESTS} minus answers, {window}"
+        return
+    interval = metrics.interval_s
+    if stats.answered is None or interval is None or logs is None or not logs.has_timestamps:
+        stats.basis = (
+            "answered queries are counted, but timeouts leave no sample in "
+            f"{m.PROXY_DURATION_COUNT}; give two scrapes and timestamped logs for a rate"
+            if stats.answered is not None
+            else "no metrics give this upstream's query count"
+        )
+        return
+    start, end = metrics.scrapes[0].taken_at, metrics.scrapes[-1].taken_at
+    failed = sum(
+        1
+        for e in stats.errors_in(logs)
+        if e.origin.ts is not None and start is not None and end is not None
+        if start <= e.origin.ts <= end
+    )
+    total = failed + stats.answered
+    if total <= 0:
+        stats.basis = "no query reached this upstream between the scrapes"
+        return
+    stats.failed = float(failed)
+    stats.rate = failed / total
+    stats.basis = (
+        f"errors logged between the scrapes / (those + answered), {window}; a lower bound "
+        "(the errors plugin names only the last upstream a failed query tried)"
+    )

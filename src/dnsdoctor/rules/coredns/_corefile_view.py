@@ -1,0 +1,85 @@
+"""What the Corefile rules share: evidence lines, and the node's view of resolv.conf.
+
+The node evidence (`bundle.node`, a NodeAudit) is read by duck typing, so that these rules work
+with whatever the node audit attaches: `node.kubelet` (kubelet's resolvConf: what a pod with
+dnsPolicy Default, such as CoreDNS, gets) or else `node.resolv`, each exposing `path` and
+`nameservers` (strings, or objects with `address` and optionally `path` and `line`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from dnsdoctor.evidence.coredns.corefile import Corefile, Directive, ServerBlock
+from dnsdoctor.evidence.coredns.corefile_syntax import Location
+from dnsdoctor.model import LineEvidence
+
+NO_COREFILE = "no Corefile given (--corefile FILE or --configmap FILE)"
+KUBELET_NAMESERVER_LIMIT = 3  # kubelet keeps 3 nameserver lines in a pod's resolv.conf
+
+
+def corefile_of(bundle: Any) -> Corefile | None:
+    corefile = getattr(bundle, "corefile", None)
+    return corefile if isinstance(corefile, Corefile) else None
+
+
+def line(where: Location, text: str, role: str) -> LineEvidence:
+    return LineEvidence(where.path, where.line, text[:200], role)
+
+
+def directive_line(directive: Directive, role: str) -> LineEvidence:
+    return line(directive.location, directive.text(), role)
+
+
+def server_line(server: ServerBlock, role: str = "server block") -> LineEvidence:
+    return line(server.location, server.label + (" {" if server.braces else ""), role)
+
+
+@dataclass(frozen=True)
+class NodeNameserver:
+    address: str
+    path: str
+    line: int  # 0 when the node evidence does not say
+
+    @property
+    def is_loopback(self) -> bool:
+        try:
+            return ipaddress.ip_address(self.address.split("%", 1)[0]).is_loopback
+        except ValueError:
+            return False
+
+    def evidence(self, role: str) -> LineEvidence:
+        return LineEvidence(self.path, self.line, f"nameserver {self.address}", role)
+
+
+def node_nameservers(node: Any) -> tuple[str, list[NodeNameserver]] | None:
+    """(file, nameservers) of the resolv.conf a dnsPolicy Default pod gets, or None if unknown."""
+    if node is None:
+        return None
+    for attribute in ("kubelet", "resolv"):
+        source = getattr(node, attribute, None)
+        servers = getattr(source, "nameservers", None)
+        if source is None or servers is None:
+            continue
+        path = str(getattr(source, "path", "") or f"node {attribute} resolv.conf")
+        found = []
+        for server in servers:
+            if isinstance(server, str):
+                found.append(NodeNameserver(server, path, 0))
+                continue
+            address = getattr(server, "address", None) or getattr(server, "value", None)
+            where = str(getattr(server, "path", "") or path)
+            found.append(NodeNameserver(str(address), where, int(getattr(server, "line", 0) or 0)))
+        return path, found
+    return None
+
+
+def is_loopback_address(text: str | None) -> bool:
+    if not text:
+        return False
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
