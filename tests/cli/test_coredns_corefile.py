@@ -68,3 +68,22 @@ def test_lint_of_a_written_corefile(cli, tmp_path):
     result = cli("coredns", "--corefile", str(corefile), "--format", "json")
     codes = sorted(f["code"] for f in json.loads(result.stdout)["findings"])
     assert codes == ["DD402", "DD403", "DD404", "DD406"]
+
+
+def test_node_root_gives_the_upstreams_behind_resolv_conf(cli, data):
+    """With the node's files, the Corefile rules name the servers CoreDNS really forwards to."""
+    result = cli(
+        "coredns",
+        "--corefile",
+        str(data("coredns/seed/Corefile")),
+        "--node-root",
+        str(data("coredns/seed/node")),
+        "--format",
+        "json",
+    )
+    report = json.loads(result.stdout)
+    dd400 = next(f for f in report["findings"] if f["code"] == "DD400")
+    assert "10.0.0.2, 10.225.30.181" in dd400["summary"]
+    lines = {(e["path"], e["line"]) for e in dd400["evidence"] if e["kind"] == "line"}
+    assert ("/etc/resolv.conf", 3) in lines
+    assert all(f["code"] != "DD401" for f in report["findings"])  # no loopback server there

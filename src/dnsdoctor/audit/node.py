@@ -73,6 +73,7 @@ def collect(safe: SafeRoot, options: NodeOptions, report: Report) -> NodeAudit:
     if kubelet_path and kubelet_path not in (RESOLV_CONF, main.path):
         audit.provenance.append(trace(safe, kubelet_path, claims))
     coredns_file = _kubelet_conf(audit) or main.conf
+    audit.pod_resolv = coredns_file
     audit.effects = nameserver_effects(coredns_file) if coredns_file else []
     if options.libc:
         audit.libcs = _optional(report, "libc", "collect_libcs", safe)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
 from dnsdoctor.evidence.coredns.corefile import Corefile, load_corefile
 from dnsdoctor.evidence.node.bundle import NodeAudit
+from dnsdoctor.evidence.node.resolv_conf import parse_resolv_conf
 from dnsdoctor.model import Finding, Report
 from dnsdoctor.rules.check import run_checks
 from dnsdoctor.rules.registry import check_rules
@@ -28,7 +27,6 @@ def corefile(text: str) -> Corefile:
 
 
 def node_with(path: str, *addresses: str) -> NodeAudit:
-    """Stand-in for the node audit's kubelet resolvConf evidence (its module is not built yet):
-    the attributes the Corefile rules read, nothing more."""
-    servers = [SimpleNamespace(address=a, path=path, line=i) for i, a in enumerate(addresses, 1)]
-    return NodeAudit(root="/", kubelet=SimpleNamespace(path=path, nameservers=servers))
+    """A node audit whose pod resolv.conf (what CoreDNS gets) lists `addresses`, one per line."""
+    text = "".join(f"nameserver {a}\n" for a in addresses)
+    return NodeAudit(root="/", pod_resolv=parse_resolv_conf(text, path))

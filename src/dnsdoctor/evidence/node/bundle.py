@@ -19,6 +19,9 @@ class NodeAudit:
     # when it is another file
     provenance: Any = None
     kubelet: Any = None  # kubelet.KubeletResolv: what dnsPolicy: Default pods (CoreDNS) get
+    # resolv_conf.ResolvConf a dnsPolicy: Default pod (CoreDNS) gets: kubelet's resolvConf when
+    # kubelet is configured under the root, else /etc/resolv.conf (kubelet's default)
+    pod_resolv: Any = None
     expect: tuple[str, ...] = ()  # --expect: allowed nameserver addresses or CIDRs
     libcs: Any = None  # which C library (and version) resolves, per root/container/image
     clock: Any = None  # clocksource and measured same-ID probability for musl

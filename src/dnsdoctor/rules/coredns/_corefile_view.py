@@ -55,25 +55,21 @@ class NodeNameserver:
 
 
 def node_nameservers(node: Any) -> tuple[str, list[NodeNameserver]] | None:
-    """(file, nameservers) of the resolv.conf a dnsPolicy Default pod gets, or None if unknown."""
-    if node is None:
+    """(file, nameservers) of the resolv.conf a dnsPolicy Default pod gets, or None if unknown.
+
+    `node` is a NodeAudit; its `pod_resolv` is the parsed file (kubelet's resolvConf, else
+    /etc/resolv.conf). Every nameserver line counts for CoreDNS, as glibc's reading lists them
+    before its own 3-server limit: CoreDNS takes up to 15.
+    """
+    conf = getattr(node, "pod_resolv", None)
+    if conf is None:
         return None
-    for attribute in ("kubelet", "resolv"):
-        source = getattr(node, attribute, None)
-        servers = getattr(source, "nameservers", None)
-        if source is None or servers is None:
-            continue
-        path = str(getattr(source, "path", "") or f"node {attribute} resolv.conf")
-        found = []
-        for server in servers:
-            if isinstance(server, str):
-                found.append(NodeNameserver(server, path, 0))
-                continue
-            address = getattr(server, "address", None) or getattr(server, "value", None)
-            where = str(getattr(server, "path", "") or path)
-            found.append(NodeNameserver(str(address), where, int(getattr(server, "line", 0) or 0)))
-        return path, found
-    return None
+    servers = [
+        NodeNameserver(line.split()[1], conf.path, number)
+        for number, line in enumerate(conf.lines, start=1)
+        if line.split()[:1] == ["nameserver"] and len(line.split()) > 1
+    ]
+    return conf.path, servers
 
 
 def is_loopback_address(text: str | None) -> bool:
