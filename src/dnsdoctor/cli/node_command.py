@@ -7,12 +7,10 @@ import argparse
 import json
 from typing import Any
 
-from rich.console import Console
-
 from dnsdoctor.audit.node import NodeOptions, audit_node, parse_expect
 from dnsdoctor.cli.environment import Environment
 from dnsdoctor.cli.exit_codes import ExitCode
-from dnsdoctor.cli.pcap_command import _exit_code, _output, _width
+from dnsdoctor.cli.report_options import exit_code, open_output, report_console
 from dnsdoctor.model import Severity
 from dnsdoctor.render.node_report import node_json, render_node_terminal
 
@@ -58,10 +56,10 @@ def handle(args: argparse.Namespace, env: Environment) -> ExitCode:
         expect=parse_expect(args.expect), libc=not args.no_libc, clock=not args.no_clock
     )
     report, audit = audit_node(args.root, options)
-    with _output(args.output, env) as out:
+    with open_output(args.output, env) as out:
         if args.format == "json":
             out.write(json.dumps(node_json(report, audit), indent=1) + "\n")
         else:
-            console = Console(file=out, highlight=False, soft_wrap=False, width=_width(out, env))
+            console = report_console(out, env)
             render_node_terminal(report, audit, console, Severity.parse(args.min_severity))
-    return _exit_code(report, args.fail_on)
+    return exit_code(report, args.fail_on)

@@ -14,6 +14,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from dnsdoctor.api import CaptureOptions, analyze_capture
 from dnsdoctor.cli.environment import Environment
 from dnsdoctor.cli.exit_codes import ExitCode
+from dnsdoctor.cli.report_options import (
+    add_report_options,
+    exit_code,
+    open_output,
+    report_console,
+)
 from dnsdoctor.errors import InputError, UsageError
 from dnsdoctor.model import Report, Severity
 from dnsdoctor.render.json_report import JsonReportWriter
@@ -35,26 +41,13 @@ def register(sub: Any) -> None:
         "report what failed, why, and the frames to look at.",
     )
     parser.add_argument("capture", help="pcap or pcapng file, optionally gzip-compressed")
-    parser.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
-    parser.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    add_report_options(parser, ("text", "json", "jsonl"))
     parser.add_argument(
         "--port",
         type=int,
         action="append",
         metavar="N",
         help="DNS port to decode (repeatable; default 53)",
-    )
-    parser.add_argument(
-        "--fail-on",
-        default="warning",
-        choices=("info", "warning", "error", "never"),
-        help="exit 1 when a finding is at or above this severity (default: warning)",
-    )
-    parser.add_argument(
-        "--min-severity",
-        default="info",
-        choices=("info", "warning", "error"),
-        help="hide findings below this severity in the text report",
     )
     parser.add_argument("--rule", action="append", metavar="CODE|NAME", help="run only these rules")
     parser.add_argument(
@@ -84,11 +77,11 @@ def handle(args: argparse.Namespace, env: Environment) -> ExitCode:
     if any(not 0 < p < 65536 for p in ports):
         raise UsageError("--port takes numbers from 1 to 65535")
     rules = [_capture_rule(r) for r in args.rule] if args.rule else None
-    with _output(args.output, env) as out, _progress(args, env) as progress:
+    with open_output(args.output, env) as out, _progress(args, env) as progress:
         options = CaptureOptions(ports=ports, rules=rules, progress=progress)
         options.replayer = _replayer(args)
         report = _analyse(args, options, out, env)
-    return _exit_code(report, args.fail_on)
+    return exit_code(report, args.fail_on)
 
 
 def _replayer(args: argparse.Namespace) -> LookupReplayer:
@@ -121,28 +114,9 @@ def _analyse(
         jsonl.finish(report)
     else:
         report = analyze_capture(args.capture, options)
-        console = Console(file=out, highlight=False, soft_wrap=False, width=_width(out, env))
+        console = report_console(out, env)
         render_terminal(report, console, Severity.parse(args.min_severity))
     return report
-
-
-def _width(out: TextIO, env: Environment) -> int | None:
-    if hasattr(out, "isatty") and out.isatty():
-        return None
-    return int(env.environ.get("COLUMNS", "120"))
-
-
-@contextlib.contextmanager
-def _output(path: str | None, env: Environment) -> Iterator[TextIO]:
-    if path is None:
-        yield env.stdout
-        return
-    try:
-        handle = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}", path=path) from exc
-    with handle:
-        yield handle
 
 
 @contextlib.contextmanager
@@ -162,12 +136,3 @@ def _progress(
             bar.update(task, completed=done, total=total)
 
         yield update
-
-
-def _exit_code(report: Report, fail_on: str) -> ExitCode:
-    if fail_on == "never":
-        return ExitCode.OK
-    worst = report.worst()
-    if worst is not None and worst >= Severity.parse(fail_on):
-        return ExitCode.FINDINGS
-    return ExitCode.OK
