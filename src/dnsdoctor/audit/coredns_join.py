@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dnsdoctor.errors import UsageError
 from dnsdoctor.evidence.coredns.classify import host_of
 from dnsdoctor.model import LineEvidence
 
@@ -43,17 +45,36 @@ class Origin:
         return f"{self.path} line {self.line} ({self.how})"
 
 
-def load_corefile_guarded(path: str) -> Any:
-    """The parsed Corefile or ConfigMap, or None when the reader is not part of this build."""
-    module_name, function = "corefile", "load_corefile"
-    if _looks_like_configmap(path):
-        module_name, function = "configmap", "load_configmap"
+def load_corefile_guarded(
+    path: str,
+    extra: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+    pillars: Mapping[str, str] | None = None,
+) -> Any:
+    """The parsed Corefile or ConfigMap, or None when the reader is not part of this build.
+    `extra` ConfigMaps (coredns-custom) feed the main one's `import` lines; `environ` and
+    `pillars` fill `{$ENV}` and NodeLocal's `__PILLAR__X__` placeholders."""
+    configmap = _looks_like_configmap(path)
+    if extra and not configmap:
+        raise UsageError(
+            f"--configmap-extra needs the coredns ConfigMap as --corefile, and {path} is a "
+            "plain Corefile",
+            hint="kubectl -n kube-system get cm coredns -o yaml > coredns.yaml",
+        )
+    module_name, function = (
+        ("configmap", "load_configmap") if configmap else ("corefile", "load_corefile")
+    )
     try:
         module = importlib.import_module(f"dnsdoctor.evidence.coredns.{module_name}")
     except ImportError:
         return None
     loader = getattr(module, function, None)
-    return loader(path) if loader is not None else None
+    if loader is None:
+        return None
+    options: dict[str, Any] = {"environ": environ, "pillars": pillars}
+    if configmap:
+        options["extra"] = list(extra)
+    return loader(path, **options)
 
 
 def _looks_like_configmap(path: str) -> bool:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
+import re
 import sys
-from collections.abc import Iterator
-from typing import Any, TextIO
-
-from rich.console import Console
+from typing import Any
 
 from dnsdoctor.audit.coredns import CorednsInputs, audit_coredns
 from dnsdoctor.cli.environment import Environment
 from dnsdoctor.cli.exit_codes import ExitCode
-from dnsdoctor.errors import InputError
-from dnsdoctor.model import Report, Severity
+from dnsdoctor.cli.report_options import (
+    add_report_options,
+    exit_code,
+    open_output,
+    report_console,
+)
+from dnsdoctor.errors import UsageError
+from dnsdoctor.evidence.coredns.names import DEFAULT_TOP
+from dnsdoctor.model import Severity
 from dnsdoctor.render.coredns_report import render_text, write_json
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def register(sub: Any) -> None:
@@ -41,65 +47,86 @@ def register(sub: Any) -> None:
         metavar="FILE|URL",
         help="Prometheus/OpenMetrics scrape (repeatable, at most 2: before and after)",
     )
-    parser.add_argument("--node-root", metavar="DIR", help="the node's root, for provenance")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("-o", "--output", help="write the report to this file instead of stdout")
     parser.add_argument(
-        "--fail-on",
-        default="warning",
-        choices=("info", "warning", "error", "never"),
-        help="exit 1 when a finding is at or above this severity (default: warning)",
+        "--node-root", metavar="DIR", help="the node's root, for provenance and drift"
     )
     parser.add_argument(
-        "--min-severity",
-        default="info",
-        choices=("info", "warning", "error"),
-        help="hide findings below this severity in the text report",
+        "--node-report",
+        metavar="FILE",
+        help="a saved `dnsdoctor node --format json`, instead of --node-root",
     )
+    parser.add_argument(
+        "--configmap-extra",
+        action="append",
+        metavar="FILE",
+        help="another ConfigMap the Corefile imports from (e.g. coredns-custom on AKS; repeatable)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a value for the Corefile's {$NAME} placeholder, as in CoreDNS's container",
+    )
+    parser.add_argument(
+        "--pillar",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a value for NodeLocal DNSCache's __PILLAR__NAME__ (e.g. LOCAL__DNS=169.254.20.10)",
+    )
+    parser.add_argument(
+        "--top-names",
+        type=int,
+        default=DEFAULT_TOP,
+        metavar="N",
+        help=f"how many failing names to list (default {DEFAULT_TOP})",
+    )
+    add_report_options(parser, ("text", "json"))
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, env: Environment) -> ExitCode:
+    if args.top_names < 0:
+        raise UsageError("--top-names takes a count of 0 or more")
     inputs = CorednsInputs(
         corefile=args.corefile,
         logs=tuple(args.logs or ()),
         metrics=tuple(args.metrics or ()),
         node_root=args.node_root,
         stdin=getattr(env, "stdin", None) or sys.stdin,
+        node_report=args.node_report,
+        configmap_extra=tuple(args.configmap_extra or ()),
+        environ=_assignments("--env", args.env) if args.env else None,
+        pillars=_pillars(args.pillar) if args.pillar else None,
+        top_names=args.top_names,
     )
     report = audit_coredns(inputs)
-    with _output(args.output, env) as out:
+    with open_output(args.output, env) as out:
         if args.format == "json":
             write_json(report, out)
         else:
-            console = Console(file=out, highlight=False, soft_wrap=False, width=_width(out, env))
+            console = report_console(out, env)
             render_text(report, console, Severity.parse(args.min_severity))
-    return _exit_code(report, args.fail_on)
+    return exit_code(report, args.fail_on)
 
 
-def _width(out: TextIO, env: Environment) -> int | None:
-    if hasattr(out, "isatty") and out.isatty():
-        return None
-    return int(env.environ.get("COLUMNS", "120"))
+def _assignments(option: str, items: list[str]) -> dict[str, str]:
+    """`NAME=VALUE` options as a mapping (a later NAME wins, as in a shell)."""
+    values = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not _NAME.fullmatch(name):
+            raise UsageError(
+                f"{option} {item!r}: expected NAME=VALUE",
+                hint=f"e.g. {option} UPSTREAM=10.0.0.2 (a name of letters, digits and _)",
+            )
+        values[name] = value
+    return values
 
 
-@contextlib.contextmanager
-def _output(path: str | None, env: Environment) -> Iterator[TextIO]:
-    if path is None:
-        yield env.stdout
-        return
-    try:
-        handle = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}", path=path) from exc
-    with handle:
-        yield handle
-
-
-def _exit_code(report: Report, fail_on: str) -> ExitCode:
-    if fail_on == "never":
-        return ExitCode.OK
-    worst = report.worst()
-    if worst is not None and worst >= Severity.parse(fail_on):
-        return ExitCode.FINDINGS
-    return ExitCode.OK
+def _pillars(items: list[str]) -> dict[str, str]:
+    """`LOCAL__DNS=...` or `__PILLAR__LOCAL__DNS__=...`, keyed as the Corefile writes them."""
+    pillars = {}
+    for name, value in _assignments("--pillar", items).items():
+        bare = name.removeprefix("__PILLAR__").strip("_")
+        pillars[f"__PILLAR__{bare}__"] = value
+    return pillars

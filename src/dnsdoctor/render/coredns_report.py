@@ -11,6 +11,7 @@ import json
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dnsdoctor.evidence.coredns.log_line import duration_text
@@ -22,6 +23,8 @@ from dnsdoctor.render.terminal import render_findings
 def write_json(report: Report, out: TextIO) -> None:
     stats = dict(report.stats)
     upstreams = stats.pop("upstreams", [])
+    names = stats.pop("names", None)
+    drift = stats.pop("drift", None)
     document = {
         "schema_version": SCHEMA_VERSION,
         "source": report.source,
@@ -30,6 +33,8 @@ def write_json(report: Report, out: TextIO) -> None:
         "internal_errors": report.internal_errors,
         "stats": stats,
         "upstreams": upstreams,
+        "names": names,  # failing names, worst first, and per upstream (null without logs)
+        "drift": drift,  # upstreams used vs the node's resolv.conf now (null without logs/metrics)
     }
     out.write(json.dumps(document, indent=1))
     out.write("\n")
@@ -53,6 +58,9 @@ def render_text(report: Report, console: Console, min_severity: Severity) -> Non
     upstreams = stats.get("upstreams", [])
     if upstreams:
         console.print(_ranking_table(upstreams))
+    names = stats.get("names") or {}
+    if names.get("top"):
+        console.print(_names_table(names))
     render_findings(report, console, min_severity, nothing="No CoreDNS problems found.")
 
 
@@ -63,11 +71,31 @@ def _ranking_table(upstreams: list[dict[str, Any]]) -> Table:
     for row in upstreams:
         rate = _rate_text(row["rate"])
         failed = f"{row['failed']:g}" if row["failed"] is not None else "-"
+        if row["rate"] is None and row.get("log_rate") is not None:
+            rate = f">= {_rate_text(row['log_rate'])} (from logs)"
+            failed = f"{row['log_failed']} of {row['log_queries']}"
         span = "-"
         if row["first"] is not None and row["last"] is not None:
             span = duration_text(row["last"] - row["first"])
         origins = "; ".join(f"{o['path']}:{o['line']}" for o in row["origins"][:2]) or "-"
         table.add_row(row["address"], rate, failed, str(row["failures_logged"]), span, origins)
+    return table
+
+
+def _names_table(names: dict[str, Any]) -> Table:
+    shown, distinct = len(names["top"]), names["distinct"]
+    table = Table(
+        title=f"Failing names, worst first ({shown} of {distinct})",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+    )
+    for column in ("name", "failures", "types", "upstreams"):
+        table.add_column(column, no_wrap=column != "upstreams")
+    for row in names["top"]:
+        types = ", ".join(f"{t} x{n}" for t, n in row["by_qtype"].items())
+        upstreams = ", ".join(f"{a} x{n}" for a, n in row["by_upstream"].items())
+        table.add_row(escape(row["name"]), str(row["failures"]), types, escape(upstreams))
     return table
 
 

@@ -52,7 +52,7 @@ def test_dd431_count_and_span_without_rate(data):
     report = _run(data, logs=["coredns/logs/coredns-2514-proxy-1.3.1.log"])
     (finding,) = [f for f in report.findings if f.code == "DD431"]
     assert finding.summary.startswith(
-        "10.116.102.247:53: 2 failed queries logged in 3 min (2019-01-29 08:13:09 UTC to"
+        "10.116.102.247:53: 2 failed queries logged in 2 min 41 s (2019-01-29 08:13:09 UTC to"
     )
     assert "failure rate unknown" in finding.summary
     assert "every" not in finding.summary

@@ -15,6 +15,7 @@ detection, the 2018 forward health-check line, start-up banners, reload lines.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,11 +100,28 @@ def utc_text(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+_UNITS = ((86400, "day", "days"), (3600, "h", "h"), (60, "min", "min"), (1, "s", "s"))
+
+
 def duration_text(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+    """A span in its largest unit and the next one: 161 -> "2 min 41 s", 3725 -> "1 h 2 min".
+
+    Rounding to one unit ("3 min" for 161 s) overstated spans by up to half a unit; here the
+    smaller unit is cut, never rounded up, so the text never claims more time than was seen.
+    """
+    if not (seconds >= 0 and math.isfinite(seconds)):  # negative, NaN or infinite: no span
+        return "0 s"
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f} s"
+    total = round(seconds)
+    for index, (size, singular, plural) in enumerate(_UNITS):
+        if total >= size or size == 1:
+            count, rest = divmod(total, size)
+            text = f"{count} {singular if count == 1 else plural}"
+            if index + 1 < len(_UNITS):
+                smaller, small_singular, small_plural = _UNITS[index + 1]
+                part = rest // smaller
+                if part:
+                    text += f" {part} {small_singular if part == 1 else small_plural}"
+            return text
+    return "0 s"  # unreachable: the 1 s unit always matches

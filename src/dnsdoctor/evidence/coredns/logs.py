@@ -33,6 +33,7 @@ from dnsdoctor.model import LineEvidence
 KUBECTL_RERUN = "kubectl logs -n kube-system -l k8s-app=kube-dns --timestamps --prefix"
 _TEXT_LIMIT = 300
 _SAMPLES = 5
+MAX_CANDIDATES = 200_000  # failed-looking query lines kept for the join (bounded memory)
 
 _ERRORS = re.compile(
     r"(?:plugin/errors: )?(?P<rcode>\d{1,3}) (?P<qname>\S+) (?P<qtype>[A-Z0-9]+): (?P<err>.+)"
@@ -123,6 +124,18 @@ class EventLine:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class QueryEntry:
+    """One log-plugin line that may be a failed query (no reply written, or SERVFAIL): kept so
+    that `querylog.py` can join it to the errors plugin's line for the same query."""
+
+    origin: LogOrigin
+    qname: str  # lowercased
+    qtype: str
+    rcode: str
+    duration_s: float
+
+
 @dataclass
 class QueryStats:
     """The log plugin's lines, aggregated (they can be millions)."""
@@ -132,6 +145,12 @@ class QueryStats:
     no_reply: int = 0  # "- - 0": nothing written, the forward deadline passed
     slow: int = 0  # took 1 s or more
     samples: list[LogOrigin] = field(default_factory=list)  # no-reply and SERVFAIL lines first
+    # Per pod ("" without a --prefix wrapper): lines that may have gone upstream, i.e. all but
+    # authoritative answers (`aa`: the kubernetes/hosts/file plugins answered, forward never ran)
+    forwardable_by_pod: Counter[str] = field(default_factory=Counter)
+    first_ts: float | None = None
+    last_ts: float | None = None
+    candidates: list[QueryEntry] = field(default_factory=list)  # capped at MAX_CANDIDATES
 
 
 @dataclass
@@ -255,12 +274,25 @@ def _count_query(stats: QueryStats, origin: LogOrigin, match: re.Match[str]) -> 
     stats.total += 1
     rcode = match["rcode"]
     stats.by_rcode[rcode] += 1
-    seconds = float(match["duration"]) * _UNIT[match["unit"]]
+    try:
+        seconds = float(match["duration"]) * _UNIT[match["unit"]]
+    except ValueError:  # "1.2.3s" fits the pattern but is no number: count the line, not its time
+        seconds = 0.0
     no_reply = rcode == "-"
     stats.no_reply += no_reply
     stats.slow += seconds >= 1.0
-    if (no_reply or rcode == "SERVFAIL") and len(stats.samples) < _SAMPLES:
+    if "aa" not in (match["rflags"] or "").split(","):
+        stats.forwardable_by_pod[origin.pod or ""] += 1
+    if origin.ts is not None:
+        stats.first_ts = origin.ts if stats.first_ts is None else min(stats.first_ts, origin.ts)
+        stats.last_ts = origin.ts if stats.last_ts is None else max(stats.last_ts, origin.ts)
+    if not (no_reply or rcode == "SERVFAIL"):
+        return
+    if len(stats.samples) < _SAMPLES:
         stats.samples.append(origin)
+    if len(stats.candidates) < MAX_CANDIDATES:
+        entry = QueryEntry(origin, match["qname"].lower(), match["qtype"].upper(), rcode, seconds)
+        stats.candidates.append(entry)
 
 
 def probe_kind(qname: str, qtype: str) -> str | None:

@@ -28,6 +28,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families as prometheus_families
 
 from dnsdoctor.errors import InputError
+from dnsdoctor.evidence.coredns.log_line import duration_text
 from dnsdoctor.model import MetricEvidence
 
 Labels = tuple[tuple[str, str], ...]
@@ -107,7 +108,9 @@ class CorednsMetrics:
         if len(self.scrapes) < 2:
             return "since CoreDNS started (one scrape)"
         interval = self.interval_s
-        return f"over {interval:.0f} s between two scrapes" if interval else "between two scrapes"
+        if not interval:
+            return "between two scrapes"
+        return f"over {duration_text(interval)} between two scrapes"
 
     def increases(self, name: str, **match: str) -> list[Increase]:
         """Per series: the value since start (one scrape) or the increase between two scrapes."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from dnsdoctor.evidence.coredns import metrics as m
 from dnsdoctor.evidence.coredns.classify import UPSTREAM_FAILURES
 from dnsdoctor.evidence.coredns.logs import CorednsLogs, ErrorLine
+from dnsdoctor.evidence.coredns.querylog import join_query_log
 from dnsdoctor.model import MetricEvidence
 
 _SAMPLES = 3
@@ -46,6 +47,17 @@ class UpstreamStats:
     failed: float | None = None  # failures over the rate's window (not always `failures`)
     rate: float | None = None
     basis: str = ""  # how the rate was computed, or why it is unknown
+    # Without a metrics rate: failures joined to the log plugin's query lines, over those lines
+    # (querylog.py). A lower bound, and said to be derived from logs wherever it is shown.
+    log_failed: int | None = None
+    log_queries: int | None = None
+    log_rate: float | None = None
+    log_basis: str = ""
+
+    @property
+    def ranking_rate(self) -> float | None:
+        """The rate the ranking uses: from metrics, else the lower bound from logs."""
+        return self.rate if self.rate is not None else self.log_rate
 
     @property
     def span_s(self) -> float | None:
@@ -101,17 +113,46 @@ def upstream_table(
     for stats in table.values():
         if stats.rate is None and not stats.basis:
             stats.basis = "no metrics give this upstream's query count"
+    if logs is not None:
+        _rate_from_query_log(table, logs)
     return rank(list(table.values()))
 
 
 def rank(table: list[UpstreamStats]) -> list[UpstreamStats]:
-    """Known rates first, worst first; then unknown rates by failure count."""
+    """Known rates first (from metrics, else the lower bound from logs), worst first; then
+    unknown rates by failure count."""
     known = sorted(
-        (s for s in table if s.rate is not None),
-        key=lambda s: (-(s.rate or 0.0), -(s.failed or 0.0), s.address),
+        (s for s in table if s.ranking_rate is not None),
+        key=lambda s: (
+            -(s.ranking_rate or 0.0),
+            -(s.failed if s.failed is not None else s.log_failed or 0.0),
+            s.address,
+        ),
     )
-    unknown = sorted((s for s in table if s.rate is None), key=lambda s: (-s.failures, s.address))
+    unknown = sorted(
+        (s for s in table if s.ranking_rate is None), key=lambda s: (-s.failures, s.address)
+    )
     return known + unknown
+
+
+def _rate_from_query_log(table: dict[str, UpstreamStats], logs: CorednsLogs) -> None:
+    for address, found in join_query_log(logs).items():
+        stats = table.get(address)
+        if stats is None or stats.rate is not None or not found.queries:
+            continue
+        stats.log_failed = found.joined
+        stats.log_queries = found.queries
+        stats.log_rate = found.rate
+        unjoined = (
+            f"; {found.unjoined} more error(s) matched no query line" if found.unjoined else ""
+        )
+        stats.log_basis = (
+            f"derived from logs: {found.joined} errors joined to the log plugin's query lines, "
+            f"over the {found.queries} query lines of the same {len(found.pods)} pod(s) that "
+            "could go upstream (all but authoritative answers); a lower bound, since cache hits "
+            f"and queries to other upstreams are counted too{unjoined}"
+        )
+        stats.basis += f"; from the query log, at least {100 * (found.rate or 0.0):.1f}% failed"
 
 
 def _add_metrics(metrics: m.CorednsMetrics, get: Callable[[str], UpstreamStats]) -> None:
