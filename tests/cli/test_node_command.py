@@ -127,3 +127,11 @@ def test_libc_collector_is_called_when_present(cli, data):
     doc = json.loads(result.stdout)
     assert doc["internal_errors"] == []
     assert doc["libcs"] is not None
+
+
+def test_text_report_lists_pod_resolv_conf_files_with_their_owner(cli, data):
+    result = node(cli, data, "containerd-pods")
+    assert "Container and pod resolv.conf files (2):" in result.stdout
+    assert "pod shop/web-0" in result.stdout
+    assert "(containerd, pod network)" in result.stdout
+    assert "sandboxes/" in result.stdout

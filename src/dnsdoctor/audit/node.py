@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from dnsdoctor.errors import UsageError
 from dnsdoctor.evidence.node.bundle import NodeAudit
 from dnsdoctor.evidence.node.effects import nameserver_effects
+from dnsdoctor.evidence.node.kernel import KernelSources, collect_kernel
 from dnsdoctor.evidence.node.kubelet import find_kubelet_resolv
+from dnsdoctor.evidence.node.probe import ProbeOptions, ProbeResult, parse_target, run_probe
 from dnsdoctor.evidence.node.provenance import collect_claims, trace
 from dnsdoctor.evidence.node.rootfs import SafeRoot
 from dnsdoctor.model import Report
@@ -32,6 +35,12 @@ class NodeOptions:
     libc: bool = True  # call the libc collector when present
     clock: bool = True  # call the clock collector when present
     measure_clock: bool = True  # let it run its sampler (takes a moment)
+    kernel: bool = True  # conntrack/UDP counters (from `proc`), kube-proxy mode, NOTRACK rules
+    proc: str | None = None  # None: /proc when the root is "/", else the counters are not read
+    iptables_save: str | None = None  # a saved iptables-save; else run it when the root is "/"
+    kube_proxy_config: str | None = None  # kube-proxy's config.conf or its ConfigMap as YAML
+    probe: ProbeOptions | None = None  # --probe: None means do not send a single query
+    on_probe_result: Callable[[ProbeResult], None] | None = None  # live lines (the CLI prints)
 
 
 def parse_expect(items: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -79,6 +88,10 @@ def collect(safe: SafeRoot, options: NodeOptions, report: Report) -> NodeAudit:
         audit.libcs = _optional(report, "libc", "collect_libcs", safe)
     if options.clock:
         audit.clock = _optional(report, "clock", "collect_clock", measure=options.measure_clock)
+    if options.kernel:
+        audit.kernel = _kernel(safe, options)
+    if options.probe is not None:
+        audit.probe = _probe(audit, options.probe, options.on_probe_result)
     audit.refused = [str(r) for r in safe.refused]
     return audit
 
@@ -90,6 +103,34 @@ def _kubelet_conf(audit: NodeAudit) -> Any:
         if audit.kubelet.path in (prov.asked, prov.path):
             return prov.conf
     return audit.provenance[0].conf if audit.kubelet.path == RESOLV_CONF else None
+
+
+def _kernel(safe: SafeRoot, options: NodeOptions) -> Any:
+    host = safe.path == "/"
+    proc = options.proc or ("/proc" if host else None)
+    if proc is None:
+        return None  # a container root or an image: this host's counters say nothing about it
+    sources = KernelSources(proc, options.iptables_save, options.kube_proxy_config, host)
+    return collect_kernel(sources, safe)
+
+
+def _probe(audit: NodeAudit, options: ProbeOptions, on_result: Any) -> Any:
+    """Probe --probe-server, else every nameserver line of the audited resolv.conf."""
+    if options.servers:
+        targets, origin = [parse_target(s) for s in options.servers], "--probe-server"
+    else:
+        conf = audit.resolv
+        lines = conf.declared_nameservers() if conf is not None else []
+        targets = [target for s in lines if (target := _target_or_none(s.value))]
+        origin = conf.path if conf is not None else "/etc/resolv.conf (not readable)"
+    return run_probe(targets, options, on_result, origin)
+
+
+def _target_or_none(value: str) -> Any:
+    try:
+        return parse_target(value)
+    except UsageError:
+        return None  # not an IP literal: no library queries it either
 
 
 def _optional(report: Report, module: str, function: str, *args: Any, **kwargs: Any) -> Any:

@@ -10,7 +10,13 @@ from typing import Any
 from dnsdoctor.audit.node import NodeOptions, audit_node, parse_expect
 from dnsdoctor.cli.environment import Environment
 from dnsdoctor.cli.exit_codes import ExitCode
-from dnsdoctor.cli.report_options import exit_code, open_output, report_console
+from dnsdoctor.cli.node_probe_kernel import add_arguments, node_options
+from dnsdoctor.cli.report_options import (
+    add_report_options,
+    exit_code,
+    open_output,
+    report_console,
+)
 from dnsdoctor.model import Severity
 from dnsdoctor.render.node_report import node_json, render_node_terminal
 
@@ -32,28 +38,19 @@ def register(sub: Any) -> None:
         metavar="ADDR_OR_CIDR,...",
         help="nameservers must fall in these addresses or networks (repeatable)",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("-o", "--output", help="write the report to this file instead of stdout")
-    parser.add_argument(
-        "--fail-on",
-        default="warning",
-        choices=("info", "warning", "error", "never"),
-        help="exit 1 when a finding is at or above this severity (default: warning)",
-    )
-    parser.add_argument(
-        "--min-severity",
-        default="info",
-        choices=("info", "warning", "error"),
-        help="hide findings below this severity in the text report",
-    )
+    add_report_options(parser, ("text", "json"))
     parser.add_argument("--no-libc", action="store_true", help="skip the C library scan")
     parser.add_argument("--no-clock", action="store_true", help="skip the clock measurement")
+    add_arguments(parser)  # --proc, --iptables-save, --probe ... (kernel and probe)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, env: Environment) -> ExitCode:
     options = NodeOptions(
-        expect=parse_expect(args.expect), libc=not args.no_libc, clock=not args.no_clock
+        expect=parse_expect(args.expect),
+        libc=not args.no_libc,
+        clock=not args.no_clock,
+        **node_options(args, env),
     )
     report, audit = audit_node(args.root, options)
     with open_output(args.output, env) as out:

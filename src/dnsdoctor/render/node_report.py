@@ -17,6 +17,7 @@ from rich.markup import escape
 from dnsdoctor.evidence.node.bundle import NodeAudit
 from dnsdoctor.model import Report, Severity
 from dnsdoctor.render.json_report import SCHEMA_VERSION
+from dnsdoctor.render.node_kernel_probe import render_kernel, render_probe
 from dnsdoctor.render.terminal import render_findings
 
 
@@ -38,6 +39,8 @@ def node_json(report: Report, audit: NodeAudit) -> dict[str, Any]:
         "refused": audit.refused,
         "libcs": _plain(audit.libcs),
         "clock": _plain(audit.clock),
+        "kernel": _plain(audit.kernel),
+        "probe": _plain(audit.probe),
     }
 
 
@@ -71,6 +74,7 @@ def render_node_terminal(
         if prov.path not in shown:  # kubelet's file may already be the stub's uplinks
             _provenance(prov, console, indent="")
         shown |= {prov.path, prov.upstream.path if prov.upstream else prov.path}
+    _container_files(audit, console)
     if audit.effects:
         kubelet = audit.kubelet is not None and audit.kubelet.kubelet_found
         which = "kubelet's resolvConf, what CoreDNS inherits" if kubelet else "/etc/resolv.conf"
@@ -80,9 +84,23 @@ def render_node_terminal(
             console.print(f"    glibc:   {escape(effect.glibc)}")
             console.print(f"    musl:    {escape(effect.musl)}")
             console.print(f"    CoreDNS: {escape(effect.coredns)}")
+    render_kernel(audit.kernel, console)
+    render_probe(audit.probe, console)
     for refusal in audit.refused:
         console.print(f"[yellow]refused[/] {escape(refusal)}")
     render_findings(report, console, min_severity, nothing="No DNS problems found on this node.")
+
+
+def _container_files(audit: NodeAudit, console: Console) -> None:
+    """Containers' and pods' own resolv.conf files, each traced like the host's."""
+    scan = getattr(audit.provenance[0], "containers", None) if audit.provenance else None
+    files = getattr(scan, "files", None) or []
+    if files:
+        console.print(f"[bold]Container and pod resolv.conf files[/] ({len(files)}):")
+    for found in files:
+        edited = " (edited inside the container)" if found.edited else ""
+        console.print("  " + escape(f"{found.owner} ({found.runtime}, {found.network}){edited}"))
+        _provenance(found.prov, console, indent="    ")
 
 
 def _kubelet_line(audit: NodeAudit, console: Console) -> None:

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dnsdoctor.evidence.node import sources, systemd_sources
+from dnsdoctor.evidence.node import (
+    cloudinit_sources,
+    container_sources,
+    dhcpcd_sources,
+    nm_sources,
+    sources,
+    systemd_sources,
+)
+from dnsdoctor.evidence.node.immutable import InodeFlags, inode_flags, regenerated_note
 from dnsdoctor.evidence.node.resolv_conf import ResolvConf, parse_resolv_conf
 from dnsdoctor.evidence.node.rootfs import Resolved, SafeRoot
 from dnsdoctor.evidence.node.sources import Claim
@@ -27,7 +35,12 @@ READERS = (
     sources.read_netplan,
     systemd_sources.read_resolved,
     systemd_sources.read_networkd,
+    nm_sources.read_networkmanager,
+    dhcpcd_sources.read_dhcpcd,
+    cloudinit_sources.read_cloudinit,
 )
+# managers recognised from the root's own configuration, before the fixed table below
+DESCRIBERS = (nm_sources.describe, dhcpcd_sources.describe, cloudinit_sources.describe)
 MANAGERS = {
     RESOLVCONF_OUTPUT: (
         "resolvconf",
@@ -80,6 +93,9 @@ class Provenance:
     entries: list[TracedEntry] = field(default_factory=list)
     upstream: Provenance | None = None  # the stub's uplink file, traced the same way
     claims: list[Claim] = field(default_factory=list)
+    owner: str = ""  # the container or pod a runtime-written file belongs to
+    flags: InodeFlags | None = None  # chattr +i / +a of the file
+    containers: container_sources.ContainerScan | None = None  # runtime files built from it
 
     @property
     def path(self) -> str:
@@ -101,6 +117,9 @@ class Provenance:
             "regenerated": self.regenerated,
             "entries": [e.to_dict() for e in self.entries],
             "upstream": self.upstream.to_dict() if self.upstream else None,
+            "owner": self.owner,
+            "inode_flags": self.flags.to_dict() if self.flags else None,
+            "containers": self.containers.to_dict() if self.containers else None,
         }
 
 
@@ -116,15 +135,28 @@ def trace(root: SafeRoot, asked: str, claims: list[Claim], depth: int = 0) -> Pr
     text = root.read_text(asked) if resolved and resolved.exists else None
     path = resolved.path if resolved else asked
     conf = parse_resolv_conf(text, path) if text is not None else None
-    manager, regenerated = _manager(path, conf)
+    manager, regenerated = _describe(root, path, conf)
     prov = Provenance(asked, resolved, conf, manager, regenerated, claims=claims)
     if conf is None:
         return prov
+    if depth == 0:
+        prov.flags = inode_flags(root, path)
+        prov.regenerated += regenerated_note(prov.flags)
     prov.entries = _entries(conf, path, claims)
     stubbed = any(e.value in systemd_sources.STUB_ADDRESSES for e in prov.entries)
     if stubbed and path != RESOLVED_UPLINKS and depth == 0:
         prov.upstream = trace(root, RESOLVED_UPLINKS, claims, depth + 1)
+    if depth == 0 and asked == "/etc/resolv.conf":
+        prov.containers = container_sources.collect(root, prov, trace)
     return prov
+
+
+def _describe(root: SafeRoot, path: str, conf: ResolvConf | None) -> tuple[str, str]:
+    for describe in DESCRIBERS:
+        found = describe(root, path, conf)
+        if found is not None:
+            return found
+    return _manager(path, conf)
 
 
 def _manager(path: str, conf: ResolvConf | None) -> tuple[str, str]:

@@ -19,7 +19,8 @@ from dnsdoctor.evidence.node.rootfs import SafeRoot
 
 RESOLVCONF_DIR = "/etc/resolvconf/resolv.conf.d"
 RESOLVCONF_RECORDS = "/run/resolvconf/interface"
-DHCP_RECORD = re.compile(r"\.(dhclient|dhcpcd|pump|udhcpc)$")
+# dhclient names its resolvconf records <iface>.dhclient; dhcpcd uses <iface>.dhcp, .dhcp6, .ra
+DHCP_RECORD = re.compile(r"\.(dhclient|dhcpcd|dhcp|dhcp6|ra|pump|udhcpc)$")
 MAX_FILES_PER_DIR = 200
 
 

@@ -4,8 +4,11 @@ What it detects:
 A nameserver in a resolv.conf that DHCP does not hand out, on a host whose other nameservers do
 come from DHCP, put there by a static file: resolvconf's `base`/`head`/`tail`, a `prepend`,
 `append` or `supersede` in dhclient.conf, an ifupdown `dns-nameservers` line, a netplan
-`nameservers` block, or systemd's `DNS=`. The finding is one sentence naming the address, the
-file and line it comes from, and why it survives regeneration on this host.
+`nameservers` block, systemd's `DNS=`, a NetworkManager profile's `dns=`, dhcpcd.conf's `static
+domain_name_servers`, cloud-init's network config or `resolv_conf`, or Docker's daemon.json
+`dns` / `--dns` (in a container's resolv.conf, named with its container or pod). The finding is
+one sentence naming the address, the file and line it comes from, and why it survives
+regeneration on this host.
 
 Why it matters:
 This is part 1 of the incident this project exists for: a decommissioned DNS server left in the
@@ -46,6 +49,7 @@ from typing import Any
 from dnsdoctor.model import Finding, Severity, Skipped
 from dnsdoctor.rules.check import CheckRule
 from dnsdoctor.rules.node._common import STUB_ADDRESSES, claim_evidence, line_evidence, traced_files
+from dnsdoctor.rules.node._survival import why_survives
 
 LEASES = ("DHCP lease", "networkd DHCP lease")
 
@@ -72,7 +76,7 @@ class StrayNameserver(CheckRule[Any]):
             yield self.skipped("no DHCP lease under the root: cannot tell DHCP servers apart")
             return
         reported: set[str] = set()
-        for prov in files:
+        for prov in [*files, *_runtime_files(files[0])]:
             for entry in prov.entries:
                 if entry.kind != "nameserver" or entry.value in dhcp or entry.value in reported:
                     continue
@@ -88,6 +92,8 @@ class StrayNameserver(CheckRule[Any]):
         where = f"{prov.path}:{entry.line}"
         if prov.asked != prov.path:
             where = f"{prov.asked} (-> {prov.path}) line {entry.line}"
+        if getattr(prov, "owner", ""):
+            where += f" ({prov.owner})"
         sentence = (
             f"Nameserver {entry.value} in {where} is not handed out by DHCP (which gives "
             f"{', '.join(dhcp)}) but comes from {origin.where} ({origin.mechanism}); "
@@ -102,6 +108,12 @@ class StrayNameserver(CheckRule[Any]):
         return self.finding(sentence, evidence=tuple(evidence), impact=1.0, fix=fix)
 
 
+def _runtime_files(host: Any) -> list[Any]:
+    """Container and pod resolv.conf files built from the host's (Docker, containerd)."""
+    scan = getattr(host, "containers", None)
+    return [f.prov for f in scan.files if f.prov.conf is not None] if scan else []
+
+
 def _static_origin(origins: Iterable[Any]) -> Any:
     """The configuration file behind a value: a static claim outside /run first, then any."""
     static = [o for o in origins if not o.dynamic and not o.mechanism.startswith("written by")]
@@ -111,6 +123,9 @@ def _static_origin(origins: Iterable[Any]) -> Any:
 
 def _why(origin: Any, prov: Any, dhcp: list[str]) -> str:
     how = origin.mechanism
+    known = why_survives(origin, prov)
+    if known is not None:
+        return known
     if how.startswith("resolvconf "):
         room = 3 - len(dhcp)
         return (
