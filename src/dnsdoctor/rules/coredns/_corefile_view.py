@@ -9,12 +9,15 @@ dnsPolicy Default, such as CoreDNS, gets) or else `node.resolv`, each exposing `
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from dnsdoctor.evidence.coredns.bundle import CorednsBundle
 from dnsdoctor.evidence.coredns.corefile import Corefile, Directive, ServerBlock
 from dnsdoctor.evidence.coredns.corefile_syntax import Location
-from dnsdoctor.model import LineEvidence
+from dnsdoctor.model import Finding, LineEvidence, Skipped
+from dnsdoctor.rules.check import CheckRule
 
 NO_COREFILE = "no Corefile given (--corefile FILE or --configmap FILE)"
 KUBELET_NAMESERVER_LIMIT = 3  # kubelet keeps 3 nameserver lines in a pod's resolv.conf
@@ -23,6 +26,26 @@ KUBELET_NAMESERVER_LIMIT = 3  # kubelet keeps 3 nameserver lines in a pod's reso
 def corefile_of(bundle: Any) -> Corefile | None:
     corefile = getattr(bundle, "corefile", None)
     return corefile if isinstance(corefile, Corefile) else None
+
+
+class CorefileRule(CheckRule[CorednsBundle]):
+    """A Corefile lint rule: skipped without a Corefile, else `check_corefile` sees the parsed one
+    (and the bundle, for the node evidence some rules use)."""
+
+    source = "coredns"
+    evidence_kinds: ClassVar[tuple[str, ...]] = ("corefile",)
+
+    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
+        corefile = corefile_of(evidence)
+        if corefile is None:
+            yield self.skipped(NO_COREFILE)
+            return
+        yield from self.check_corefile(corefile, evidence)
+
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
+        raise NotImplementedError
 
 
 def line(where: Location, text: str, role: str) -> LineEvidence:

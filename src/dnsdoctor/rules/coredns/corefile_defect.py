@@ -40,23 +40,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
+from dnsdoctor.evidence.coredns.corefile import Corefile
 from dnsdoctor.model import Finding, Severity, Skipped
-from dnsdoctor.rules.check import CheckRule
-from dnsdoctor.rules.coredns._corefile_view import NO_COREFILE, corefile_of, line
+from dnsdoctor.rules.coredns._corefile_view import CorefileRule, line
 
 
-class CorefileDefect(CheckRule[CorednsBundle]):
+class CorefileDefect(CorefileRule):
     code = "DD410"
     name = "corefile-defect"
     severity = Severity.ERROR
-    source = "coredns"
-    evidence_kinds = ("corefile",)
 
-    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
-        corefile = corefile_of(evidence)
-        if corefile is None:
-            yield self.skipped(NO_COREFILE)
-            return
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
         for defect in corefile.defects:
             if defect.fatal:
                 consequence, severity = "CoreDNS refuses this configuration", Severity.ERROR

@@ -34,23 +34,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
+from dnsdoctor.evidence.coredns.corefile import Corefile
 from dnsdoctor.model import Finding, Severity, Skipped
-from dnsdoctor.rules.check import CheckRule
-from dnsdoctor.rules.coredns._corefile_view import NO_COREFILE, corefile_of, directive_line
+from dnsdoctor.rules.coredns._corefile_view import CorefileRule, directive_line
 
 
-class DeprecatedProxyPlugin(CheckRule[CorednsBundle]):
+class DeprecatedProxyPlugin(CorefileRule):
     code = "DD407"
     name = "deprecated-proxy-plugin"
     severity = Severity.WARNING
-    source = "coredns"
-    evidence_kinds = ("corefile",)
 
-    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
-        corefile = corefile_of(evidence)
-        if corefile is None:
-            yield self.skipped(NO_COREFILE)
-            return
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
         for server, proxy in corefile.plugins("proxy"):
             replacement = "forward " + " ".join(proxy.arg_texts)
             summary = (

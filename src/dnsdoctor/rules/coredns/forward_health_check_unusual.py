@@ -36,10 +36,9 @@ import re
 from collections.abc import Iterable
 
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
-from dnsdoctor.evidence.coredns.corefile import ForwardSpec
+from dnsdoctor.evidence.coredns.corefile import Corefile, ForwardSpec
 from dnsdoctor.model import Finding, Severity, Skipped
-from dnsdoctor.rules.check import CheckRule
-from dnsdoctor.rules.coredns._corefile_view import NO_COREFILE, corefile_of, directive_line
+from dnsdoctor.rules.coredns._corefile_view import CorefileRule, directive_line
 
 SLOW_MARK_DOWN_S = 10.0
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -56,18 +55,14 @@ def go_duration(text: str) -> float | None:
     return sum(float(n) * _UNITS[u] for n, u in parts)
 
 
-class ForwardHealthCheckUnusual(CheckRule[CorednsBundle]):
+class ForwardHealthCheckUnusual(CorefileRule):
     code = "DD405"
     name = "forward-health-check-unusual"
     severity = Severity.WARNING
-    source = "coredns"
-    evidence_kinds = ("corefile",)
 
-    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
-        corefile = corefile_of(evidence)
-        if corefile is None:
-            yield self.skipped(NO_COREFILE)
-            return
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
         for spec in corefile.forward_upstreams():
             if spec.plugin == "forward" and (
                 "max_fails" in spec.options or "health_check" in spec.options

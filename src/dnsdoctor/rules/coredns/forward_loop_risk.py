@@ -47,11 +47,9 @@ from collections.abc import Iterable
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
 from dnsdoctor.evidence.coredns.corefile import Corefile, ForwardSpec
 from dnsdoctor.model import Finding, Severity, Skipped
-from dnsdoctor.rules.check import CheckRule
 from dnsdoctor.rules.coredns._corefile_view import (
-    NO_COREFILE,
+    CorefileRule,
     NodeNameserver,
-    corefile_of,
     directive_line,
     is_loopback_address,
     node_nameservers,
@@ -64,18 +62,16 @@ FIX = (
 )
 
 
-class ForwardLoopRisk(CheckRule[CorednsBundle]):
+class ForwardLoopRisk(CorefileRule):
     code = "DD401"
     name = "forward-loop-risk"
     severity = Severity.ERROR
     source = "coredns"
     evidence_kinds = ("corefile", "node")
 
-    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
-        corefile = corefile_of(evidence)
-        if corefile is None:
-            yield self.skipped(NO_COREFILE)
-            return
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
         node = node_nameservers(evidence.node)
         for spec in corefile.forward_upstreams():
             yield from self._explicit(corefile, spec)

@@ -34,9 +34,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
+from dnsdoctor.evidence.coredns.corefile import Corefile
 from dnsdoctor.model import Finding, Severity, Skipped
-from dnsdoctor.rules.check import CheckRule
-from dnsdoctor.rules.coredns._corefile_view import NO_COREFILE, corefile_of, directive_line
+from dnsdoctor.rules.coredns._corefile_view import CorefileRule, directive_line
 
 NOTES = {
     "sequential": (
@@ -49,18 +49,14 @@ NOTES = {
 }
 
 
-class ForwardPolicy(CheckRule[CorednsBundle]):
+class ForwardPolicy(CorefileRule):
     code = "DD406"
     name = "forward-policy"
     severity = Severity.INFO
-    source = "coredns"
-    evidence_kinds = ("corefile",)
 
-    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
-        corefile = corefile_of(evidence)
-        if corefile is None:
-            yield self.skipped(NO_COREFILE)
-            return
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
         for spec in corefile.forward_upstreams():
             option = spec.options.get("policy")
             if spec.plugin != "forward" or option is None or not option.args:

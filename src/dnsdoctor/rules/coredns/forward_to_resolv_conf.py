@@ -50,29 +50,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
-from dnsdoctor.evidence.coredns.corefile import ForwardSpec
+from dnsdoctor.evidence.coredns.corefile import Corefile, ForwardSpec
 from dnsdoctor.model import Finding, LineEvidence, Severity, Skipped
-from dnsdoctor.rules.check import CheckRule
 from dnsdoctor.rules.coredns._corefile_view import (
-    NO_COREFILE,
-    corefile_of,
+    CorefileRule,
     directive_line,
     node_nameservers,
 )
 
 
-class ForwardToResolvConf(CheckRule[CorednsBundle]):
+class ForwardToResolvConf(CorefileRule):
     code = "DD400"
     name = "forward-to-resolv-conf"
     severity = Severity.INFO
     source = "coredns"
     evidence_kinds = ("corefile", "node")
 
-    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
-        corefile = corefile_of(evidence)
-        if corefile is None:
-            yield self.skipped(NO_COREFILE)
-            return
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
         node = node_nameservers(evidence.node)
         for spec in corefile.forward_upstreams():
             files = [u for u in spec.to if u.reads_resolv_conf]

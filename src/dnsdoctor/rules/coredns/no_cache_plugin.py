@@ -31,29 +31,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
+from dnsdoctor.evidence.coredns.corefile import Corefile
 from dnsdoctor.evidence.coredns.corefile_forward import FORWARDING_PLUGINS
 from dnsdoctor.model import Finding, Severity, Skipped
-from dnsdoctor.rules.check import CheckRule
 from dnsdoctor.rules.coredns._corefile_view import (
-    NO_COREFILE,
-    corefile_of,
+    CorefileRule,
     directive_line,
     server_line,
 )
 
 
-class NoCachePlugin(CheckRule[CorednsBundle]):
+class NoCachePlugin(CorefileRule):
     code = "DD403"
     name = "no-cache-plugin"
     severity = Severity.INFO
-    source = "coredns"
-    evidence_kinds = ("corefile",)
 
-    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
-        corefile = corefile_of(evidence)
-        if corefile is None:
-            yield self.skipped(NO_COREFILE)
-            return
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
         for server in corefile.servers:
             forwards = [p for p in server.plugins if p.name in FORWARDING_PLUGINS]
             if not forwards or server.plugin("cache") is not None:

@@ -29,24 +29,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
+from dnsdoctor.evidence.coredns.corefile import Corefile
 from dnsdoctor.evidence.coredns.corefile_forward import MAX_UPSTREAMS
 from dnsdoctor.model import CountEvidence, Finding, Severity, Skipped
-from dnsdoctor.rules.check import CheckRule
-from dnsdoctor.rules.coredns._corefile_view import NO_COREFILE, corefile_of, directive_line
+from dnsdoctor.rules.coredns._corefile_view import CorefileRule, directive_line
 
 
-class TooManyUpstreams(CheckRule[CorednsBundle]):
+class TooManyUpstreams(CorefileRule):
     code = "DD408"
     name = "too-many-upstreams"
     severity = Severity.ERROR
-    source = "coredns"
-    evidence_kinds = ("corefile",)
 
-    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
-        corefile = corefile_of(evidence)
-        if corefile is None:
-            yield self.skipped(NO_COREFILE)
-            return
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
         for spec in corefile.forward_upstreams():
             if spec.plugin != "forward" or len(spec.to) <= MAX_UPSTREAMS:
                 continue

@@ -43,26 +43,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
-from dnsdoctor.evidence.coredns.corefile import PILLAR_FILLED_BY, Placeholder
+from dnsdoctor.evidence.coredns.corefile import PILLAR_FILLED_BY, Corefile, Placeholder
 from dnsdoctor.model import Finding, Severity, Skipped
-from dnsdoctor.rules.check import CheckRule
-from dnsdoctor.rules.coredns._corefile_view import NO_COREFILE, corefile_of, line
+from dnsdoctor.rules.coredns._corefile_view import CorefileRule, line
 
 NOT_FILLED_BY_NODE_CACHE = "__PILLAR__DNS__DOMAIN__"
 
 
-class UnresolvedPlaceholder(CheckRule[CorednsBundle]):
+class UnresolvedPlaceholder(CorefileRule):
     code = "DD409"
     name = "unresolved-placeholder"
     severity = Severity.ERROR
-    source = "coredns"
-    evidence_kinds = ("corefile",)
 
-    def check(self, evidence: CorednsBundle) -> Iterable[Finding | Skipped]:
-        corefile = corefile_of(evidence)
-        if corefile is None:
-            yield self.skipped(NO_COREFILE)
-            return
+    def check_corefile(
+        self, corefile: Corefile, evidence: CorednsBundle
+    ) -> Iterable[Finding | Skipped]:
         groups: dict[tuple[str, str], list[Placeholder]] = {}
         for placeholder in corefile.unresolved():
             groups.setdefault((placeholder.kind, placeholder.name), []).append(placeholder)
