@@ -58,6 +58,7 @@ def render_text(report: Report, console: Console, min_severity: Severity) -> Non
     upstreams = stats.get("upstreams", [])
     if upstreams:
         console.print(_ranking_table(upstreams))
+        _unknown_rates(upstreams, console)
     names = stats.get("names") or {}
     if names.get("top"):
         console.print(_names_table(names))
@@ -80,6 +81,15 @@ def _ranking_table(upstreams: list[dict[str, Any]]) -> Table:
         origins = "; ".join(f"{o['path']}:{o['line']}" for o in row["origins"][:2]) or "-"
         table.add_row(row["address"], rate, failed, str(row["failures_logged"]), span, origins)
     return table
+
+
+def _unknown_rates(upstreams: list[dict[str, Any]], console: Console) -> None:
+    """Say why a rate is unknown, so "rate unknown" is never a dead end."""
+    for row in upstreams:
+        if row["rate"] is None and row.get("log_rate") is None and row.get("rate_basis"):
+            console.print(
+                f"[dim]{escape(row['address'])}: rate unknown: {escape(row['rate_basis'])}[/]"
+            )
 
 
 def _names_table(names: dict[str, Any]) -> Table:

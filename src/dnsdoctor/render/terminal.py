@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -114,8 +115,11 @@ def render_findings(report: Report, console: Console, min_severity: Severity, no
         console.print(
             f"[dim]{hidden} finding(s) below {min_severity.label} not shown (--min-severity).[/]"
         )
-    for skipped in report.skipped:
-        console.print(f"[dim]skipped {skipped.code} {skipped.name}: {skipped.reason}[/]")
+    by_reason: dict[str, list[str]] = {}
+    for skipped in report.skipped:  # one line per missing piece of evidence, not per rule
+        by_reason.setdefault(skipped.reason, []).append(skipped.code)
+    for reason, codes in by_reason.items():
+        console.print(f"[dim]not checked ({escape(reason)}): {', '.join(codes)}[/]")
     for error in report.internal_errors:
         console.print(
             f"[bold red]internal error in rule[/] {error} - other rules ran; please report it"

@@ -180,16 +180,34 @@ def _add_metrics(metrics: m.CorednsMetrics, get: Callable[[str], UpstreamStats])
             stats = get(to)
             setattr(stats, attr, (getattr(stats, attr) or 0.0) + inc.value)
             stats.metric_evidence.append(metrics.evidence(inc))
-    if not metrics.has(answered_series):
-        for to, value in metrics.by_label(m.FORWARD_RESPONSES, "to").items():
-            get(to).answered = value
+    _answers_from_responses(metrics, get)
     hc_known = metrics.has(m.PROXY_HEALTHCHECK_FAILURES) or metrics.has(
         m.FORWARD_HEALTHCHECK_FAILURES
     )
-    if hc_known:  # an absent series for a known family means zero failed checks
-        for stats in [get(a) for a in list(_addresses(metrics))]:
-            if stats.healthcheck_failures is None:
-                stats.healthcheck_failures = 0.0
+    # Every upstream the scrape names is listed, even one named only in duration buckets (a
+    # pasted or grep'd excerpt): its rate is then unknown, and the table says so.
+    for stats in [get(a) for a in sorted(_addresses(metrics))]:
+        if hc_known and stats.healthcheck_failures is None:
+            stats.healthcheck_failures = 0.0  # an absent series of a known family: no failures
+
+
+def _answers_from_responses(metrics: m.CorednsMetrics, get: Callable[[str], UpstreamStats]) -> None:
+    """Answers from the deprecated `coredns_forward_responses_total{to,rcode}` for each upstream
+    the duration series gave none for (no `_count` line for it: a scrape cut short or grep'd)."""
+    by_upstream: dict[str, list[m.Increase]] = {}
+    for inc in metrics.increases(m.FORWARD_RESPONSES):
+        to = dict(inc.labels).get("to")
+        if to is not None:
+            by_upstream.setdefault(to, []).append(inc)
+    for to, increases in by_upstream.items():
+        stats = get(to)
+        if stats.answered is not None:
+            continue
+        stats.answered = sum(inc.value for inc in increases)
+        servfail = [inc.value for inc in increases if dict(inc.labels).get("rcode") == "SERVFAIL"]
+        if servfail:
+            stats.servfail = sum(servfail)
+        stats.metric_evidence.extend(metrics.evidence(inc) for inc in increases)
 
 
 def _addresses(metrics: m.CorednsMetrics) -> set[str]:
@@ -210,12 +228,7 @@ def _rate(stats: UpstreamStats, logs: CorednsLogs | None, metrics: m.CorednsMetr
         return
     interval = metrics.interval_s
     if stats.answered is None or interval is None or logs is None or not logs.has_timestamps:
-        stats.basis = (
-            "answered queries are counted, but timeouts leave no sample in "
-            f"{m.PROXY_DURATION_COUNT}; give two scrapes and timestamped logs for a rate"
-            if stats.answered is not None
-            else "no metrics give this upstream's query count"
-        )
+        stats.basis = _no_rate_basis(stats, metrics)
         return
     start, end = metrics.scrapes[0].taken_at, metrics.scrapes[-1].taken_at
     failed = sum(
@@ -233,4 +246,23 @@ def _rate(stats: UpstreamStats, logs: CorednsLogs | None, metrics: m.CorednsMetr
     stats.basis = (
         f"errors logged between the scrapes / (those + answered), {window}; a lower bound "
         "(the errors plugin names only the last upstream a failed query tried)"
+    )
+
+
+def _no_rate_basis(stats: UpstreamStats, metrics: m.CorednsMetrics) -> str:
+    """Why the metrics give no rate for this upstream, naming what the scrape does count."""
+    if stats.answered is not None:
+        return (
+            "answered queries are counted, but timeouts leave no sample in "
+            f"{m.PROXY_DURATION_COUNT}; give two scrapes and timestamped logs for a rate"
+        )
+    if stats.sent is not None:
+        return f"{m.FORWARD_REQUESTS} counts {stats.sent:g} sent, but no series counts the answers"
+    named = sorted(
+        {name for name, labels in metrics.last.series if dict(labels).get("to") == stats.address}
+    )
+    if not named:
+        return "no metrics give this upstream's query count"
+    return "no metrics give this upstream's query count (the scrape names it only in " + (
+        ", ".join(named) + ")"
     )

@@ -19,7 +19,7 @@ from dnsdoctor.evidence.coredns.corefile_syntax import Location
 from dnsdoctor.model import Finding, LineEvidence, Skipped
 from dnsdoctor.rules.check import CheckRule
 
-NO_COREFILE = "no Corefile given (--corefile FILE or --configmap FILE)"
+NO_COREFILE = "no Corefile given: --corefile FILE takes a Corefile or the coredns ConfigMap"
 KUBELET_NAMESERVER_LIMIT = 3  # kubelet keeps 3 nameserver lines in a pod's resolv.conf
 
 
