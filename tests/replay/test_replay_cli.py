@@ -33,10 +33,21 @@ def test_client_named_makes_the_seed_finding_an_error(cli, tmp_path: Path) -> No
     assert "DD202" not in codes  # one model: nothing to compare
 
 
-def test_every_model_by_default_and_text_report(cli) -> None:
+def test_seed_is_inferred_as_musl_and_replayed_only_under_it(cli) -> None:
     report = _json(cli, SEED)
+    call = report["replay"]["calls"][0]
+    assert set(call["results"]) == {"musl-1.2.3"}
+    assert "musl" in str(call["client_library"])
+    text = cli("pcap", "--fail-on", "never", SEED).stdout
+    assert "answer-discarded-by-client" in text
+    assert "libc-dependent-outcome" not in text  # one library: nothing to compare
+
+
+def test_repeated_client_compares_libraries_and_text_report(cli) -> None:
+    both = ("--client", "musl-1.2.3", "--client", "glibc-2.36")
+    report = _json(cli, *both, SEED)
     assert set(report["replay"]["calls"][0]["results"]) == {"musl-1.2.3", "glibc-2.36"}
-    text = cli("pcap", "--fail-on", "never", SEED)
+    text = cli("pcap", "--fail-on", "never", *both, SEED)
     assert "libc-dependent-outcome" in text.stdout
     assert "answer-discarded-by-client" in text.stdout
 

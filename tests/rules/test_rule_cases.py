@@ -39,8 +39,8 @@ def resolve(capture: str) -> Path:
     return path
 
 
-def run_json(cli, path: Path) -> dict:
-    result = cli("pcap", "--format", "json", "--fail-on", "never", str(path))
+def run_json(cli, path: Path, options: tuple[str, ...] | list[str] = ()) -> dict:
+    result = cli("pcap", "--format", "json", "--fail-on", "never", *options, str(path))
     assert result.code == 0, result.stderr
     assert "Traceback" not in result.stderr
     return json.loads(result.stdout)
@@ -50,7 +50,7 @@ def run_json(cli, path: Path) -> dict:
 def test_rule_case(cli, case_file):
     case = tomllib.loads(case_file.read_text())
     code = case_file.parent.name
-    report = run_json(cli, resolve(case["capture"]))
+    report = run_json(cli, resolve(case["capture"]), case.get("options", []))  # e.g. --client
     mine = [f for f in report["findings"] if f["code"] == code]
     if not case["fires"]:
         loud = [f for f in mine if f["severity"] in ("warning", "error")]

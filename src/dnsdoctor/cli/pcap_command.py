@@ -64,8 +64,10 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--client",
+        action="append",
         choices=tuple(MODELS),
-        help="the client's resolver library; default: replay every library model",
+        help="the client's resolver library (repeatable, to compare); default: the library "
+        "inferred from the packets when the evidence is strong, else every libc model",
     )
     parser.set_defaults(handler=handle)
 
@@ -86,7 +88,7 @@ def handle(args: argparse.Namespace, env: Environment) -> ExitCode:
 
 def _replayer(args: argparse.Namespace) -> LookupReplayer:
     conf = read_resolv_conf(args.resolv_conf) if args.resolv_conf else None
-    clients = (args.client,) if args.client else ()
+    clients = tuple(dict.fromkeys(args.client or ()))
     settings = ReplaySettings(clients, conf, every_lookup=args.all_lookups)
     return LookupReplayer(settings)
 

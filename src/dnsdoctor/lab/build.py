@@ -23,6 +23,15 @@ the compiler versions and musl's ``libc.a``; a changed source or toolchain gives
   against 500 ms retry steps. The lab's recorded capture of ``same-id-*`` scenarios checks
   the outcome: the A and AAAA queries carry one ID.
 * ``gai-glibc``: ``gcc -O2 gai.c`` (dynamic, the host's glibc).
+* ``gai-musl-new``: ``python -m ziglang cc -target x86_64-linux-musl -static -O2 gai.c``: the
+  musl that the ``ziglang`` wheel bundles and compiles from source (ziglang 0.17.1 on PyPI:
+  musl 1.2.5, ``lib/libc/musl/src/internal/version.h``), for the musl >= 1.2.4 model. Zig's
+  caches go under the cache dir. The build fails unless the bundled musl is 1.2.4 or newer.
+* ``gai-musl-new-coarse``: the same plus ``clockwrap.c`` and ``-Wl,--wrap=clock_gettime``;
+  zig links its libc from objects, so the wrap reaches ``res_mkquery`` (checked with
+  ``objdump`` as for ``gai-musl-coarse``). 1.2.4's ``mtime()`` reads CLOCK_MONOTONIC, which
+  the wrap passes through. A and AAAA then get one clock reading and musl >= 1.2.4 bumps the
+  AAAA ID's high byte: the +0x100 fingerprint.
 * ``gai-go``: ``gai.go`` built with ``CGO_ENABLED=0`` (pure-Go resolver), standard library
   only, ``GOTOOLCHAIN=local GOPROXY=off GOFLAGS=`` and GOCACHE/GOPATH under the cache dir,
   so nothing is downloaded.
@@ -34,6 +43,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -45,13 +55,23 @@ MUSL_LIBC_CANDIDATES = (
     Path("/usr/lib/musl/lib/libc.a"),
     Path("/usr/local/musl/lib/libc.a"),
 )
-CLIENT_NAMES = ("gai-musl", "gai-musl-coarse", "gai-glibc", "gai-go")
+CLIENT_NAMES = (
+    "gai-musl",
+    "gai-musl-coarse",
+    "gai-glibc",
+    "gai-go",
+    "gai-musl-new",
+    "gai-musl-new-coarse",
+)
 _TOOLS = {
     "gai-musl": ("musl-gcc", "apt-get install musl-tools"),
     "gai-musl-coarse": ("musl-gcc", "apt-get install musl-tools"),
     "gai-glibc": ("gcc", "apt-get install gcc libc6-dev"),
     "gai-go": ("go", "apt-get install golang-go"),
+    "gai-musl-new": (sys.executable, "pip install ziglang (the [test] extra)"),
+    "gai-musl-new-coarse": (sys.executable, "pip install ziglang (the [test] extra)"),
 }
+ZIG = [sys.executable, "-m", "ziglang"]
 
 
 def cache_root() -> Path:
@@ -89,7 +109,12 @@ def cache_key() -> str:
         if src.suffix in (".c", ".go"):
             h.update(src.name.encode() + b"\0" + src.read_bytes())
     h.update(Path(__file__).read_bytes())
-    for cmd in (["gcc", "--version"], ["musl-gcc", "--version"], ["go", "version"]):
+    for cmd in (
+        ["gcc", "--version"],
+        ["musl-gcc", "--version"],
+        ["go", "version"],
+        [*ZIG, "version"],
+    ):
         h.update(_version(cmd).encode())
     for cand in MUSL_LIBC_CANDIDATES:
         if cand.exists():
@@ -133,20 +158,20 @@ def _build_musl_coarse(out: Path, work: Path) -> None:
     verify_coarse(out)
 
 
-def verify_coarse(binary: Path) -> None:
-    """Fail unless __res_mkquery in `binary` calls __wrap_clock_gettime."""
+def verify_coarse(binary: Path, function: str = "__res_mkquery") -> None:
+    """Fail unless `function` (musl's query builder) in `binary` calls __wrap_clock_gettime."""
     dis = _run(["objdump", "-d", "--no-show-raw-insn", str(binary)], binary.parent)
     in_fn = False
     calls: list[str] = []
     for line in dis.splitlines():
-        if line.endswith("<__res_mkquery>:"):
+        if line.endswith(f"<{function}>:"):
             in_fn = True
         elif in_fn and not line.strip():
             break
         elif in_fn and "call" in line:
             calls.append(line.strip())
     if not any("<__wrap_clock_gettime>" in c for c in calls):
-        raise RuntimeError(f"__res_mkquery does not call __wrap_clock_gettime: {calls}")
+        raise RuntimeError(f"{function} does not call __wrap_clock_gettime: {calls}")
 
 
 def _build_glibc(out: Path, work: Path) -> None:
@@ -170,11 +195,48 @@ def _build_go(out: Path, work: Path) -> None:
     _run(["go", "build", "-trimpath", "-o", str(out), "main.go"], work, env)
 
 
+def zig_musl_version() -> str:
+    """The version of the musl sources bundled with the installed ziglang wheel."""
+    try:
+        import ziglang
+    except ImportError as exc:
+        raise EnvironmentMissingError(
+            "ziglang missing", hint="pip install ziglang (the [test] extra)"
+        ) from exc
+    header = Path(ziglang.__file__).parent / "lib/libc/musl/src/internal/version.h"
+    text = header.read_text() if header.exists() else ""
+    return text.split('"')[1] if text.count('"') >= 2 else "unknown"
+
+
+def _build_musl_new(out: Path, work: Path, coarse: bool = False) -> None:
+    version = zig_musl_version()
+    if tuple(int(p) for p in version.split(".")[:3] if p.isdigit()) < (1, 2, 4):
+        raise RuntimeError(f"ziglang bundles musl {version}; gai-musl-new needs 1.2.4 or newer")
+    env = dict(os.environ)
+    env.update(
+        ZIG_GLOBAL_CACHE_DIR=str(out.parents[2] / "zig-cache"),  # shared by every key: libc is slow
+        ZIG_LOCAL_CACHE_DIR=str(work / "zig-local"),
+    )
+    cmd = [*ZIG, "cc", "-target", "x86_64-linux-musl", "-static", "-O2", "-o", str(out)]
+    if not coarse:
+        _run([*cmd, str(CLIENTS_DIR / "gai.c")], work, env)
+        return
+    wrap = [str(CLIENTS_DIR / "clockwrap.c"), "-Wl,--wrap=clock_gettime"]
+    _run([*cmd, str(CLIENTS_DIR / "gai.c"), *wrap], work, env)
+    verify_coarse(out, "res_mkquery")  # zig's libc names the function without the __ alias
+
+
+def _build_musl_new_coarse(out: Path, work: Path) -> None:
+    _build_musl_new(out, work, coarse=True)
+
+
 _BUILDERS = {
     "gai-musl": _build_musl,
     "gai-musl-coarse": _build_musl_coarse,
     "gai-glibc": _build_glibc,
     "gai-go": _build_go,
+    "gai-musl-new": _build_musl_new,
+    "gai-musl-new-coarse": _build_musl_new_coarse,
 }
 
 

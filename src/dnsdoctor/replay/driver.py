@@ -13,13 +13,20 @@ from typing import Any
 
 from dnsdoctor.engine.lookups import Lookup
 from dnsdoctor.engine.transaction import Transaction
-from dnsdoctor.replay import glibc_2_36, musl_1_2_3
+from dnsdoctor.replay import glibc_2_36, go_1_19, musl_1_2_3, musl_1_2_4
+from dnsdoctor.replay.infer import Verdict, client_calls
 from dnsdoctor.replay.outcome import AppResult
 from dnsdoctor.replay.settings import ResolvConf, ResolverSettings
-from dnsdoctor.replay.steps import Call, address_transactions, split_calls
+from dnsdoctor.replay.steps import Call, address_transactions
 
 Model = Callable[[Call, ResolverSettings], AppResult]
-MODELS: dict[str, Model] = {"musl-1.2.3": musl_1_2_3.replay, "glibc-2.36": glibc_2_36.replay}
+MODELS: dict[str, Model] = {
+    "musl-1.2.3": musl_1_2_3.replay,
+    "glibc-2.36": glibc_2_36.replay,
+    "musl-1.2.4": musl_1_2_4.replay,  # also 1.2.5; only with --client until the default grows
+    "go-1.19": go_1_19.replay,  # with --client, or when the client is inferred as Go
+}
+DEFAULT_MODELS = ("musl-1.2.3", "glibc-2.36")  # replayed when the client library is not named
 CALLS_KEPT = 500  # replayed calls listed in the JSON report; the rest are counted
 
 
@@ -33,12 +40,20 @@ class ReplaySettings:
     every_lookup: bool = False  # replay clean lookups too (`--all-lookups`)
 
     def models(self) -> list[str]:
-        return list(self.clients) or list(MODELS)
+        return list(self.clients) or list(DEFAULT_MODELS)
+
+    def models_for(self, verdict: Verdict) -> list[str]:
+        """`--client` wins; else the inferred library when confident; else the defaults."""
+        if not self.clients and verdict.confident and verdict.model in MODELS:
+            return [verdict.model]
+        return self.models()
 
     def settings_for(self, model: str) -> ResolverSettings:
         conf = self.resolv_conf
         if conf is None:
             return ResolverSettings()
+        if model.startswith("go"):
+            return go_1_19.go_settings(conf)
         return conf.for_musl() if model.startswith("musl") else conf.for_glibc()
 
 
@@ -46,9 +61,11 @@ class ReplaySettings:
 class ReplayedCall:
     call: Call
     results: dict[str, AppResult]
+    verdict: Verdict | None = None  # the inferred client library (replay/infer.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "client_library": self.verdict.to_dict() if self.verdict else None,
             "lookup": self.call.lookup_uid,
             "client": self.call.client,
             "names": self.call.names,
@@ -87,12 +104,13 @@ class LookupReplayer:
             return []
         self.replayed_lookups += 1
         calls = []
-        for call in split_calls(lookup, txs):
+        for group, verdict in client_calls(txs):
+            call = go_1_19.go_call(lookup, group)
             results = {
                 name: MODELS[name](call, self.options.settings_for(name))
-                for name in self.options.models()
+                for name in self.options.models_for(verdict)
             }
-            calls.append(ReplayedCall(call, results))
+            calls.append(ReplayedCall(call, results, verdict))
         self.replayed_calls += len(calls)
         room = CALLS_KEPT - len(self.kept)
         self.kept.extend(calls[: max(room, 0)])

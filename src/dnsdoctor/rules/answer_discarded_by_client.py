@@ -83,8 +83,11 @@ class AnswerDiscardedByClient(ReplayRule):
             for m, n in sorted(self._count.items())
         )
         total = sum(self._count.values())
-        severity = Severity.ERROR if self.client_known else Severity.WARNING
+        inferred = replayed.verdict is not None and replayed.verdict.confident
+        severity = Severity.ERROR if self.client_known or inferred else Severity.WARNING
         hedge = "" if self.client_known else " (if the client uses it)"
+        if inferred and not self.client_known and replayed.verdict is not None:
+            hedge = f", {replayed.verdict.describe()}"
         summary = f"{result.library}{hedge}: {_story(replayed, result)}"
         if total > 1:
             summary += f"; {total} call(s) in all"

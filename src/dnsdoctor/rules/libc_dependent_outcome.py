@@ -82,6 +82,8 @@ class LibcDependentOutcome(ReplayRule):
             return []
         first = self._samples[0]
         summary = f"{first.call.names[-1]} {_verdict(list(first.results.values()))}"
+        if first.verdict is not None:  # why every library was replayed
+            summary += f"; {first.verdict.describe()}"
         if self._total > 1:
             summary += f"; {self._total} call(s) in all"
         frames: list[FrameEvidence] = []
