@@ -7,7 +7,9 @@ import re
 import pytest
 
 from dnsdoctor.rules.base import DOC_SECTIONS, CaptureRule
-from dnsdoctor.rules.registry import all_rules, module_doc, rule_doc
+from dnsdoctor.rules.registry import all_rules, module_doc, rule_doc, rules_markdown
+
+from ..conftest import REPO
 
 RULES = all_rules()
 
@@ -57,3 +59,8 @@ def test_explain_prints_the_rule_doc(cli, rule):
     assert by_code.stdout == by_name.stdout == rule_doc(rule).text()
     for section in DOC_SECTIONS:
         assert f"## {section}" in by_code.stdout
+
+
+def test_docs_rules_md_is_generated_from_the_rule_files():
+    committed = REPO / "docs" / "rules.md"
+    assert committed.read_text() == rules_markdown(), "run: python scripts/gen_rule_docs.py"

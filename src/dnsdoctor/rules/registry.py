@@ -96,3 +96,23 @@ def parse_sections(doc: str) -> dict[str, str]:
         elif current is not None:
             current.append(line.strip())
     return {title: "\n".join(body).strip() for title, body in sections.items()}
+
+
+def rules_markdown() -> str:
+    """docs/rules.md: every rule's documentation, as `dnsdoctor explain` prints it, in one page."""
+    out = [
+        "# Rules",
+        "",
+        "Generated from the rule files by `python scripts/gen_rule_docs.py`; do not edit by hand.",
+        "`dnsdoctor explain CODE` prints the same text.",
+        "",
+        "| code | name | default severity |",
+        "|---|---|---|",
+    ]
+    docs = [rule_doc(rule) for rule in all_rules()]
+    out += [f"| [{d.code}](#{d.code.lower()}-{d.name}) | {d.name} | {d.severity} |" for d in docs]
+    for doc in docs:
+        out += ["", f"## {doc.code} {doc.name}", "", f"Default severity: {doc.severity}."]
+        for title in DOC_SECTIONS:
+            out += ["", f"### {title}", "", doc.sections.get(title, "(missing)").strip()]
+    return "\n".join(out) + "\n"
