@@ -14,6 +14,7 @@ from typing import Any
 from dnsdoctor.engine.lookups import Lookup
 from dnsdoctor.engine.transaction import Transaction
 from dnsdoctor.replay import glibc_2_36, go_1_19, musl_1_2_3, musl_1_2_4
+from dnsdoctor.replay.glibc_repeat import merge_repeats
 from dnsdoctor.replay.infer import Verdict, client_calls
 from dnsdoctor.replay.outcome import AppResult
 from dnsdoctor.replay.settings import ResolvConf, ResolverSettings
@@ -111,6 +112,7 @@ class LookupReplayer:
                 for name in self.options.models_for(verdict)
             }
             calls.append(ReplayedCall(call, results, verdict))
+        calls = merge_repeats(calls)
         self.replayed_calls += len(calls)
         room = CALLS_KEPT - len(self.kept)
         self.kept.extend(calls[: max(room, 0)])
