@@ -22,7 +22,14 @@ from dnsdoctor.replay.steps import address_transactions
 from ..conftest import SAMPLES
 
 DATA = Path(__file__).parent / "data"
-FAMILY = {"gai-musl": "musl", "gai-musl-coarse": "musl", "gai-glibc": "glibc", "gai-go": "go"}
+FAMILY = {
+    "gai-musl": "musl",
+    "gai-musl-coarse": "musl",
+    "gai-musl-new": "musl",
+    "gai-musl-new-coarse": "musl",
+    "gai-glibc": "glibc",
+    "gai-go": "go",
+}
 
 
 def inferred_calls(pcap: Path) -> list[tuple[float, Verdict]]:

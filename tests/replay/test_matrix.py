@@ -39,6 +39,7 @@ MODEL_OF = {
     "gai-glibc": "glibc-2.36",
     "gai-musl-new": "musl-1.2.4",
     "gai-musl-new-coarse": "musl-1.2.4",
+    "gai-go": "go-1.19",
 }
 INTERESTING = {"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA", "EAI_FAIL", "IPv4 only", "IPv6 only"}
 MIN_INTERESTING = 20

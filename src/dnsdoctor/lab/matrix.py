@@ -12,7 +12,7 @@ Every variant runs every client of `MATRIX_CLIENTS` once, each on its own name
 (`<client tag>.lab.test`, same records): distinct first labels keep each client's queries in
 a lookup of its own. Variants carry no expected result: the real binary is the oracle and the
 replay must agree with it (tests/replay/test_matrix.py). Delays are drawn away from the
-timeout steps (musl resends every 500 ms, glibc waits 1 s per server) so that a run does not
+timeout steps (musl resends every 500 ms, glibc and Go wait 1 s per server) so that a run does not
 sit on a boundary where a few ms of scheduling decide the result.
 
 Command line: ``python -m dnsdoctor.lab.matrix [--seed N] [COUNT]`` lists the variants.
@@ -37,6 +37,7 @@ MATRIX_CLIENTS: dict[str, str] = {
     "gai-glibc": "glibc",
     "gai-musl-new": "new",
     "gai-musl-new-coarse": "newcoarse",
+    "gai-go": "go",
 }
 RECORD_SETS: dict[str, dict[str, list[str]] | None] = {
     "both": {"A": [V4], "AAAA": [V6]},

@@ -105,7 +105,9 @@ class LookupReplayer:
             return []
         self.replayed_lookups += 1
         calls = []
-        for group, verdict in client_calls(txs):
+        named = self.options.clients
+        assume_go = bool(named) and all(name.startswith("go") for name in named)
+        for group, verdict in client_calls(txs, assume_go):
             call = go_1_19.go_call(lookup, group)
             results = {
                 name: MODELS[name](call, self.options.settings_for(name))

@@ -270,20 +270,23 @@ def _edns(txs: list[Transaction]) -> Clue | None:
     return Clue("answers without EDNS OPT", (0.999, 0.95, 0.1))
 
 
-def client_calls(txs: list[Transaction]) -> list[tuple[list[Transaction], Verdict]]:
+def client_calls(
+    txs: list[Transaction], assume_go: bool = False
+) -> list[tuple[list[Transaction], Verdict]]:
     """The lookup's getaddrinfo calls, each with the verdict on its library.
 
     Calls are split as `steps.split_calls` splits them (a name and type asked again with a new
     ID starts a call: musl and glibc keep the ID for every resend). Go gives every retry a new
     ID, so a call whose repeated queries were all left without a final answer in the previous
-    call, after a call inferred as Go, is folded back into it.
+    call, after a call inferred as Go, is folded back into it. `assume_go` (the user named Go
+    with --client) folds without waiting for the inference, which needs an A/AAAA pair.
     """
     calls: list[tuple[list[Transaction], Verdict]] = []
     for group in _default_groups(txs):
         if calls and _retries_only(calls[-1][0], group):
             merged = calls[-1][0] + group
             verdict = infer(merged)
-            if _is_go(calls[-1][1]) or _is_go(verdict):
+            if assume_go or _is_go(calls[-1][1]) or _is_go(verdict):
                 calls[-1] = (merged, verdict)
                 continue
         calls.append((group, infer(group)))
