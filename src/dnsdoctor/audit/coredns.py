@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from dnsdoctor.audit.coredns_join import audit_node_guarded, load_corefile_guarded, origins_of
+from dnsdoctor.audit.coredns_join import load_corefile_input, node_audit_of, origins_of
 from dnsdoctor.errors import UsageError
 from dnsdoctor.evidence.coredns.bundle import CorednsBundle
 from dnsdoctor.evidence.coredns.drift import Drift, upstream_drift
@@ -20,7 +20,6 @@ from dnsdoctor.evidence.coredns.metrics import CorednsMetrics, load_metrics
 from dnsdoctor.evidence.coredns.names import DEFAULT_TOP, failing_names, names_per_upstream
 from dnsdoctor.evidence.coredns.node_report import load_node_report
 from dnsdoctor.evidence.coredns.upstreams import UpstreamStats, upstream_table
-from dnsdoctor.evidence.node.bundle import NodeAudit
 from dnsdoctor.model import Report
 from dnsdoctor.rules.check import run_checks
 from dnsdoctor.rules.registry import check_rules
@@ -50,7 +49,7 @@ def gather_bundle(inputs: CorednsInputs) -> CorednsBundle:
     _check_usage(inputs)
     bundle = CorednsBundle()
     if inputs.corefile:
-        bundle.corefile = load_corefile_guarded(
+        bundle.corefile = load_corefile_input(
             inputs.corefile,
             extra=inputs.configmap_extra,
             environ=inputs.environ,
@@ -61,7 +60,7 @@ def gather_bundle(inputs: CorednsInputs) -> CorednsBundle:
     if inputs.metrics:
         bundle.metrics = load_metrics(inputs.metrics)
     if inputs.node_root:
-        bundle.node = audit_node_guarded(inputs.node_root) or NodeAudit(root=inputs.node_root)
+        bundle.node = node_audit_of(inputs.node_root)
     elif inputs.node_report:
         bundle.node = load_node_report(inputs.node_report)
     return bundle

@@ -1,20 +1,23 @@
 """Where an upstream address comes from: the Corefile's forward line, then the node's files.
 
-The Corefile reader (`evidence/coredns/corefile.py`) and the node audit (`audit/node.py`) are
-built separately; both are used when present and this module degrades to what it can read itself
-when they are not (a plain scan of the usual resolv.conf sources under `--node-root`).
+The node's side comes from the node audit (`audit/node.py`); a node report read back from JSON
+(`--node-report`) or a root the audit cannot use falls back to a plain scan of the usual
+resolv.conf sources.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dnsdoctor.audit.node import audit_node
 from dnsdoctor.errors import UsageError
 from dnsdoctor.evidence.coredns.classify import host_of
+from dnsdoctor.evidence.coredns.configmap import load_configmap
+from dnsdoctor.evidence.coredns.corefile import Corefile, load_corefile
+from dnsdoctor.evidence.node.bundle import NodeAudit
 from dnsdoctor.model import LineEvidence
 
 # Files that put nameservers into a node's resolv.conf (what kubelet hands CoreDNS with
@@ -45,13 +48,13 @@ class Origin:
         return f"{self.path} line {self.line} ({self.how})"
 
 
-def load_corefile_guarded(
+def load_corefile_input(
     path: str,
     extra: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
     pillars: Mapping[str, str] | None = None,
-) -> Any:
-    """The parsed Corefile or ConfigMap, or None when the reader is not part of this build.
+) -> Corefile:
+    """The parsed Corefile, from a Corefile or the coredns ConfigMap (sniffed from the content).
     `extra` ConfigMaps (coredns-custom) feed the main one's `import` lines; `environ` and
     `pillars` fill `{$ENV}` and NodeLocal's `__PILLAR__X__` placeholders."""
     configmap = _looks_like_configmap(path)
@@ -61,20 +64,10 @@ def load_corefile_guarded(
             "plain Corefile",
             hint="kubectl -n kube-system get cm coredns -o yaml > coredns.yaml",
         )
-    module_name, function = (
-        ("configmap", "load_configmap") if configmap else ("corefile", "load_corefile")
-    )
-    try:
-        module = importlib.import_module(f"dnsdoctor.evidence.coredns.{module_name}")
-    except ImportError:
-        return None
-    loader = getattr(module, function, None)
-    if loader is None:
-        return None
     options: dict[str, Any] = {"environ": environ, "pillars": pillars}
     if configmap:
-        options["extra"] = list(extra)
-    return loader(path, **options)
+        return load_configmap(path, extra=list(extra), **options)
+    return load_corefile(path, **options)
 
 
 def _looks_like_configmap(path: str) -> bool:
@@ -88,39 +81,26 @@ def _looks_like_configmap(path: str) -> bool:
     return "kind:ConfigMap" in compact or ("apiVersion:" in compact and "Corefile" in compact)
 
 
-def audit_node_guarded(root: str) -> Any:
-    """The node audit of `root`, or None when `audit/node.py` is not part of this build."""
-    try:
-        module = importlib.import_module("dnsdoctor.audit.node")
-    except ImportError:
-        return None
-    result = module.audit_node(root)
-    if isinstance(result, tuple):  # (Report, NodeAudit)
-        return next((r for r in result if hasattr(r, "provenance")), None)
-    return result
+def node_audit_of(root: str) -> NodeAudit:
+    """The node audit of `root` (its findings belong to `dnsdoctor node`; only the evidence is kept)."""
+    return audit_node(root)[1]
 
 
-def corefile_origins(corefile: Any, address: str) -> list[Origin]:
+def corefile_origins(corefile: Corefile, address: str) -> list[Origin]:
     """Forward/proxy lines of the Corefile that name `address`, or read /etc/resolv.conf."""
     found = []
     host = host_of(address)
-    specs = _call(corefile, "forward_upstreams") or []
-    for spec in specs:
-        targets = _first_attr(spec, ("to", "upstreams", "targets")) or ()
-        for target in targets:
-            text = str(_first_attr(target, ("address", "text", "raw", "host")) or target)
-            location = _first_attr(target, ("location", "where")) or _first_attr(
-                spec, ("location", "where")
-            )
-            path = str(_first_attr(location, ("path", "display", "file")) or "Corefile")
-            line = int(_first_attr(location, ("line",)) or 0)
+    for spec in corefile.forward_upstreams():
+        for target in spec.to:
+            text = target.address
             if host in text or text.endswith("resolv.conf"):
                 how = (
                     "Corefile forward to the pod's resolv.conf"
                     if "resolv" in text
                     else "Corefile forward"
                 )
-                found.append(Origin(path, line, f"forward ... {text}", how))
+                where = target.location
+                found.append(Origin(where.path, where.line, f"forward ... {text}", how))
     return found
 
 
@@ -167,19 +147,6 @@ def scan_node_files(root: str, host: str) -> list[Origin]:
             if len(words) >= 2 and words[0] == "nameserver" and words[1] == host:
                 found.append(Origin("/" + relative, number, line.strip(), "node file"))
     return found
-
-
-def _call(obj: Any, name: str) -> Any:
-    method = getattr(obj, name, None)
-    return method() if callable(method) else method
-
-
-def _first_attr(obj: Any, names: tuple[str, ...]) -> Any:
-    for name in names:
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
 
 
 def _iter(value: Any) -> list[Any]:

@@ -1,14 +1,12 @@
 """`audit_node(root, options)`: gather a node's DNS evidence under a root and run the DD3xx rules.
 
-The collectors of other parts (which C library resolves: `evidence/node/libc.py`, the clock:
-`evidence/node/clock.py`) are called when those modules exist, through their agreed names only
-(`collect_libcs(root)`, `collect_clock(...)`); when they are missing or fail, the rest of the
-audit still runs and the failure is reported as an internal error, never raised.
+Collectors that can fail on odd input (which C library resolves, the clock sampler, kernel
+counters, the probe) run through `_collect`: a failure is reported as an internal error for
+that part and the rest of the audit still runs.
 """
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,9 +14,11 @@ from typing import Any
 
 from dnsdoctor.errors import UsageError
 from dnsdoctor.evidence.node.bundle import NodeAudit
+from dnsdoctor.evidence.node.clock import collect_clock
 from dnsdoctor.evidence.node.effects import nameserver_effects
 from dnsdoctor.evidence.node.kernel import KernelSources, collect_kernel
 from dnsdoctor.evidence.node.kubelet import find_kubelet_resolv
+from dnsdoctor.evidence.node.libc import collect_libcs
 from dnsdoctor.evidence.node.probe import ProbeOptions, ProbeResult, parse_target, run_probe
 from dnsdoctor.evidence.node.provenance import collect_claims, trace
 from dnsdoctor.evidence.node.rootfs import SafeRoot
@@ -85,9 +85,9 @@ def collect(safe: SafeRoot, options: NodeOptions, report: Report) -> NodeAudit:
     audit.pod_resolv = coredns_file
     audit.effects = nameserver_effects(coredns_file) if coredns_file else []
     if options.libc:
-        audit.libcs = _optional(report, "libc", "collect_libcs", safe)
+        audit.libcs = _collect(report, "libc", collect_libcs, safe)
     if options.clock:
-        audit.clock = _optional(report, "clock", "collect_clock", measure=options.measure_clock)
+        audit.clock = _collect(report, "clock", collect_clock, measure=options.measure_clock)
     if options.kernel:
         audit.kernel = _kernel(safe, options)
     if options.probe is not None:
@@ -133,16 +133,12 @@ def _target_or_none(value: str) -> Any:
         return None  # not an IP literal: no library queries it either
 
 
-def _optional(report: Report, module: str, function: str, *args: Any, **kwargs: Any) -> Any:
-    """Call another part's collector if it exists; its failure never stops this audit."""
-    try:
-        collector = getattr(importlib.import_module(f"dnsdoctor.evidence.node.{module}"), function)
-    except (ImportError, AttributeError):
-        return None
+def _collect(report: Report, what: str, collector: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run one collector; its failure is reported as an internal error and the audit goes on."""
     try:
         return collector(*args, **kwargs)
-    except Exception as exc:  # another part's collector: report it, keep the audit going
-        report.internal_errors.append(f"{module} collector: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # a collector's bug must not hide the resolver findings
+        report.internal_errors.append(f"{what} collector: {type(exc).__name__}: {exc}")
         return None
 
 
