@@ -1,13 +1,11 @@
 """The client's resolver settings, read from its resolv.conf the way each library reads it.
 
-musl 1.2.3 (`src/network/resolvconf.c`, `__get_resolv_conf`): at most 3 nameservers, `options`
-with `ndots:` (max 15), `attempts:` (max 10, 0 means 1), `timeout:` (max 60); defaults ndots 1,
-attempts 2, timeout 5; `search`/`domain` give the search list. glibc 2.36 (`resolv/res_init.c`):
-also at most 3 nameservers (MAXNS), `timeout:` max 30 (RES_MAXRETRANS), `attempts:` max 5
-(RES_MAXRETRY), `ndots:` max 15, defaults timeout 5 (RES_TIMEOUT), attempts 2 (RES_DFLRETRY),
-ndots 1, plus the flags `rotate`, `single-request`, `single-request-reopen`, `use-vc`, `no-aaaa`.
-Unknown lines and options are ignored, as both libraries do; a file that is not text is an
-InputError.
+How musl and glibc read the file (line rules, the first 3 nameservers, caps on ndots, timeout and
+attempts, flags) lives in one place, `dnsdoctor.evidence.node.resolv_conf`, which `dnsdoctor
+node` uses too; this module turns those readings into what the models need. Two replay-specific
+floors are applied on top: musl treats `attempts:0` as 1 (its retry interval divides by it) and
+glibc never waits 0 s. Go reads the file itself (`go_1_19.go_settings`), from the raw keywords
+kept here. A file that is not text is an InputError.
 """
 
 from __future__ import annotations
@@ -17,9 +15,11 @@ import os
 from dataclasses import dataclass
 
 from dnsdoctor.errors import InputError
+from dnsdoctor.evidence.node import resolv_conf as libc_reading
 
-MAXNS = 3
-_GLIBC_FLAGS = ("rotate", "single-request", "single-request-reopen", "use-vc", "no-aaaa")
+MAXNS = libc_reading.MAXNS
+_MODEL_FLAGS = frozenset({"rotate", "single-request", "single-request-reopen", "use-vc", "no-aaaa"})
+_NO_NAMESERVER = ("127.0.0.1",)  # both libraries' fallback when the file names none
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,70 +37,36 @@ class ResolverSettings:
 
 @dataclass(frozen=True, slots=True)
 class ResolvConf:
-    """What the file says, before each library applies its own limits."""
+    """The file: its raw keywords (for Go's own reader) and how musl and glibc read it."""
 
     nameservers: tuple[str, ...]
     search: tuple[str, ...]
     options: tuple[tuple[str, str | None], ...]  # ("timeout", "1"), ("rotate", None)
     path: str
+    reading: libc_reading.ResolvConf
 
     def for_musl(self) -> ResolverSettings:
-        ndots, attempts, timeout = 1, 2, 5
-        for key, value in self.options:
-            number = _number(value)
-            if number is None:
-                continue
-            if key == "ndots":
-                ndots = min(number, 15)
-            elif key == "attempts":
-                attempts = max(min(number, 10), 1)
-            elif key == "timeout":
-                timeout = min(number, 60)
-        return ResolverSettings(
-            self.nameservers[:MAXNS] or ("127.0.0.1",),
-            self.search,
-            ndots,
-            attempts,
-            timeout,
-            frozenset(),
-            self.path,
-        )
+        return _settings(self.reading.musl, self.path, frozenset(), min_timeout=0)
 
     def for_glibc(self) -> ResolverSettings:
-        ndots, attempts, timeout = 1, 2, 5
-        flags: set[str] = set()
-        for key, value in self.options:
-            number = _number(value)
-            if key in _GLIBC_FLAGS and value is None:
-                flags.add(key)
-            elif number is None:
-                continue
-            elif key == "ndots":
-                ndots = min(number, 15)
-            elif key == "attempts":
-                attempts = max(min(number, 5), 1)
-            elif key == "timeout":
-                timeout = max(min(number, 30), 1)
-        return ResolverSettings(
-            self.nameservers[:MAXNS] or ("127.0.0.1",),
-            self.search,
-            ndots,
-            attempts,
-            timeout,
-            frozenset(flags),
-            self.path,
-        )
+        view = self.reading.glibc
+        flags = frozenset(k for k, v in view.options.items() if v is True and k in _MODEL_FLAGS)
+        return _settings(view, self.path, flags, min_timeout=1)
 
 
-def _number(value: str | None) -> int | None:
-    if value is None:
-        return None
-    digits = ""
-    for char in value:
-        if not char.isdigit():
-            break
-        digits += char
-    return int(digits) if digits else None
+def _settings(
+    view: libc_reading.LibcView, path: str, flags: frozenset[str], min_timeout: int
+) -> ResolverSettings:
+    servers = tuple(s.value.split("%", 1)[0] for s in view.nameservers)
+    return ResolverSettings(
+        servers or _NO_NAMESERVER,
+        tuple(s.value for s in view.search),
+        int(view.setting("ndots")),
+        max(int(view.setting("attempts")), 1),
+        max(int(view.setting("timeout")), min_timeout),
+        flags,
+        path,
+    )
 
 
 def parse_resolv_conf(text: str, path: str = "resolv.conf") -> ResolvConf:
@@ -121,7 +87,8 @@ def parse_resolv_conf(text: str, path: str = "resolv.conf") -> ResolvConf:
             for word in rest:
                 key, sep, value = word.partition(":")
                 options.append((key, value if sep else None))
-    return ResolvConf(tuple(nameservers), search, tuple(options), path)
+    reading = libc_reading.parse_resolv_conf(text, path)
+    return ResolvConf(tuple(nameservers), search, tuple(options), path, reading)
 
 
 def _is_address(text: str) -> bool:
