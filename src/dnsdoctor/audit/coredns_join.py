@@ -7,7 +7,6 @@ resolv.conf sources.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from dnsdoctor.evidence.coredns.classify import host_of
 from dnsdoctor.evidence.coredns.configmap import load_configmap
 from dnsdoctor.evidence.coredns.corefile import Corefile, load_corefile
 from dnsdoctor.evidence.node.bundle import NodeAudit
+from dnsdoctor.evidence.node.rootfs import SafeRoot
 from dnsdoctor.model import LineEvidence
 
 # Files that put nameservers into a node's resolv.conf (what kubelet hands CoreDNS with
@@ -31,7 +31,6 @@ NODE_SOURCES = (
     "etc/resolvconf/resolv.conf.d/tail",
     "etc/resolvconf/resolv.conf.d/original",
 )
-_MAX_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,21 +130,16 @@ def node_origins(node: Any, root: str | None, address: str) -> list[Origin]:
 
 
 def scan_node_files(root: str, host: str) -> list[Origin]:
+    """`nameserver host` lines in NODE_SOURCES, read through the node audit's safe root reader
+    (symlinks followed as if chrooted, nothing outside the root)."""
     found = []
-    real_root = os.path.realpath(root)
-    for relative in NODE_SOURCES:
-        path = os.path.realpath(os.path.join(real_root, relative))
-        if not path.startswith(real_root + os.sep) or not os.path.isfile(path):
-            continue  # a symlink out of the root is not the node's file
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read(_MAX_BYTES)
-        except OSError:
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            words = line.split("#", 1)[0].split()
-            if len(words) >= 2 and words[0] == "nameserver" and words[1] == host:
-                found.append(Origin("/" + relative, number, line.strip(), "node file"))
+    with SafeRoot(root) as safe:
+        for relative in NODE_SOURCES:
+            text = safe.read_text("/" + relative)
+            for number, line in enumerate((text or "").splitlines(), start=1):
+                words = line.split("#", 1)[0].split()
+                if len(words) >= 2 and words[0] == "nameserver" and words[1] == host:
+                    found.append(Origin("/" + relative, number, line.strip(), "node file"))
     return found
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from dnsdoctor.engine.lookups import Lookup
 from dnsdoctor.engine.transaction import Transaction
 from dnsdoctor.evidence.dns_message import TYPE_A, TYPE_AAAA
+from dnsdoctor.evidence.node.resolv_conf import leading_digits
 from dnsdoctor.replay.outcome import AppResult, split_families
 from dnsdoctor.replay.settings import ResolvConf, ResolverSettings
 from dnsdoctor.replay.steps import Call, NameStep, ReplyEvent, split_calls
@@ -74,7 +75,7 @@ def go_settings(conf: ResolvConf) -> ResolverSettings:
     ndots, attempts, timeout = 1, 2, 5
     flags: set[str] = set()
     for key, value in conf.options:
-        number = _go_number(value)
+        number = leading_digits(value or "") or 0  # Go: a bad number reads as 0
         if key == "ndots":
             ndots = min(max(number, 0), 15)
         elif key == "timeout":
@@ -91,15 +92,6 @@ def go_settings(conf: ResolvConf) -> ResolverSettings:
     return ResolverSettings(
         servers, conf.search, ndots, attempts, timeout, frozenset(flags), conf.path
     )
-
-
-def _go_number(value: str | None) -> int:
-    digits = ""
-    for char in value or "":
-        if not char.isdigit():
-            break
-        digits += char
-    return int(digits) if digits else 0
 
 
 def go_call(lookup: Lookup, txs: list[Transaction]) -> GoCall:

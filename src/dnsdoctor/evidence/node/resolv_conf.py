@@ -177,7 +177,7 @@ def _glibc_options(view: LibcView, number: int, rest: str) -> None:
     for word in rest.split():
         name, _, value = word.partition(":")
         if name in GLIBC_CAPS and value:
-            digits = _leading_digits(value)
+            digits = leading_digits(value)
             if digits is None:
                 continue
             capped = min(digits, GLIBC_CAPS[name])
@@ -192,7 +192,8 @@ def _glibc_options(view: LibcView, number: int, rest: str) -> None:
             view.notes.append(LineNote(number, f"option {word!r} unknown to glibc: ignored"))
 
 
-def _leading_digits(text: str) -> int | None:
+def leading_digits(text: str) -> int | None:
+    """The number at the start of `text` (as the libraries' strtoul/atoi read it), or None."""
     digits = ""
     for char in text:
         if not char.isdigit():
@@ -236,7 +237,7 @@ def _musl_options(view: LibcView, number: int, line: str) -> None:
         at = line.find(f"{name}:")
         if at < 0:
             continue
-        value = _leading_digits(line[at + len(name) + 1 :])
+        value = leading_digits(line[at + len(name) + 1 :])
         if value is None:
             continue
         capped = min(value, cap)
