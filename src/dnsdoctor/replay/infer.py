@@ -34,6 +34,7 @@ from typing import Any
 
 from dnsdoctor.engine.transaction import Transaction
 from dnsdoctor.evidence.dns_message import TYPE_A, TYPE_AAAA
+from dnsdoctor.replay.steps import group_by_new_id
 
 LIBRARIES = ("musl", "glibc", "go")
 MODEL_OF = {"musl": "musl-1.2.3", "glibc": "glibc-2.36", "go": "go-1.19"}
@@ -282,7 +283,7 @@ def client_calls(
     with --client) folds without waiting for the inference, which needs an A/AAAA pair.
     """
     calls: list[tuple[list[Transaction], Verdict]] = []
-    for group in _default_groups(txs):
+    for group in group_by_new_id(txs):
         if calls and _retries_only(calls[-1][0], group):
             merged = calls[-1][0] + group
             verdict = infer(merged)
@@ -295,19 +296,6 @@ def client_calls(
 
 def _is_go(verdict: Verdict) -> bool:
     return verdict.library == "go" and verdict.confident
-
-
-def _default_groups(txs: list[Transaction]) -> list[list[Transaction]]:
-    groups: list[list[Transaction]] = []
-    seen: dict[tuple[str, int], int] = {}
-    for tx in txs:
-        key = (tx.qname, tx.qtype)
-        if not groups or (key in seen and seen[key] != tx.id):
-            groups.append([])
-            seen = {}
-        seen.setdefault(key, tx.id)
-        groups[-1].append(tx)
-    return groups
 
 
 def _retries_only(earlier: list[Transaction], group: list[Transaction]) -> bool:

@@ -90,6 +90,11 @@ def address_transactions(lookup: Lookup) -> list[Transaction] | None:
 
 
 def split_calls(lookup: Lookup, txs: list[Transaction]) -> list[Call]:
+    return [Call(lookup.client, lookup.uid, _steps(group)) for group in group_by_new_id(txs)]
+
+
+def group_by_new_id(txs: list[Transaction]) -> list[list[Transaction]]:
+    """Transactions per call: a name and type asked again with a new ID starts the next one."""
     groups: list[list[Transaction]] = []
     seen: dict[tuple[str, int], int] = {}
     for tx in txs:
@@ -99,7 +104,7 @@ def split_calls(lookup: Lookup, txs: list[Transaction]) -> list[Call]:
             seen = {}
         seen.setdefault(key, tx.id)
         groups[-1].append(tx)
-    return [Call(lookup.client, lookup.uid, _steps(group)) for group in groups]
+    return groups
 
 
 def _steps(txs: list[Transaction]) -> list[NameStep]:
