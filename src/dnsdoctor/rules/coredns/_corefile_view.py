@@ -87,11 +87,7 @@ def node_nameservers(node: Any) -> tuple[str, list[NodeNameserver]] | None:
     conf = getattr(node, "pod_resolv", None)
     if conf is None:
         return None
-    servers = [
-        NodeNameserver(line.split()[1], conf.path, number)
-        for number, line in enumerate(conf.lines, start=1)
-        if line.split()[:1] == ["nameserver"] and len(line.split()) > 1
-    ]
+    servers = [NodeNameserver(s.value, conf.path, s.line) for s in conf.declared_nameservers()]
     return conf.path, servers
 
 
