@@ -10,6 +10,7 @@ from typing import Any
 from dnsdoctor.engine.lookups import Lookup, LookupGrouper
 from dnsdoctor.engine.pairing import Orphan, PairingEngine
 from dnsdoctor.engine.transaction import Transaction
+from dnsdoctor.engine.triage import TriagePlan, triage_capture
 from dnsdoctor.evidence.capture.reader import CaptureReader
 from dnsdoctor.evidence.capture.records import Damage, Datagram, IcmpError
 from dnsdoctor.evidence.dns_message import MalformedMessage, parse_message
@@ -30,6 +31,9 @@ class CaptureOptions:
     progress: Callable[[int, int], None] | None = None
     linger: float = 30.0
     replayer: LookupReplayer | None = None  # None: every model, documented defaults
+    # Claim clean lookups in C first (engine/triage.py). Off when every transaction or every
+    # lookup must be reported one by one (on_transaction set, or the replay of every lookup).
+    fast_path: bool = True
 
 
 @dataclass
@@ -51,6 +55,7 @@ class _Analysis:
         self.path = path
         self.options = options
         self.report = Report(source=path)
+        self.fast_path: dict[str, Any] = {"used": False, "why": "not run"}
         self.counters = _Counters()
         self.rules = [rule() for rule in (options.rules or capture_rules())]
         self.replayer = options.replayer or LookupReplayer()
@@ -72,13 +77,51 @@ class _Analysis:
     def _hooks(self, name: str) -> list[Callable[..., None]]:
         return [getattr(rule, name) for rule in self.rules if name in type(rule).hooks()]
 
+    def _triage(self) -> TriagePlan | None:
+        options = self.options
+        if not options.fast_path or options.on_transaction is not None:
+            self.fast_path = {"used": False, "why": "turned off"}
+            return None
+        if self.replayer.options.every_lookup:
+            self.fast_path = {"used": False, "why": "every lookup is listed and replayed"}
+            return None
+        progress = options.progress
+        first_half = (lambda done, total: progress(done // 2, total)) if progress else None
+        plan, why = triage_capture(
+            self.path, options.ports, options.linger, self.grouper.gap, first_half
+        )
+        if plan is None:
+            self.fast_path = {"used": False, "why": why}
+        else:
+            folded = plan.folded
+            self.fast_path = {
+                "used": True,
+                "claimed_lookups": folded.lookups,
+                "claimed_frames": 2 * folded.transactions,
+            }
+        return plan
+
     def run(self) -> Report:
-        reader = CaptureReader(self.path, self.options.ports, self.options.progress)
+        plan = self._triage()
+        progress = self.options.progress
+        if plan is not None and progress is not None:
+            second_half = progress
+
+            def progress(done: int, total: int) -> None:
+                second_half(total // 2 + done // 2, total)
+
+        reader = CaptureReader(
+            self.path, self.options.ports, progress, plan.claims if plan is not None else b""
+        )
         engine = self.engine
         feed = engine.feed
+        if plan is not None:
+            engine.first_hint = plan.first_claim
         try:
             for record in reader.records():
                 if type(record) is Datagram:
+                    if plan is not None:
+                        engine.claimed_before, self.grouper.claimed_before = reader.claimed_counts()
                     self._datagram(record, feed)
                 elif type(record) is IcmpError:
                     engine.feed_icmp(record)
@@ -86,7 +129,9 @@ class _Analysis:
                     self._damage(record)
         finally:
             engine.finish(reader.stats.last_ts)
-            self.grouper.flush(None)
+            self.grouper.flush()
+        if plan is not None:
+            self._fold(plan)
         stats = reader.stats
         context = CaptureContext(self.path, stats.first_ts, stats.last_ts, stats.packets)
         self._finish_rules(context)
@@ -111,6 +156,20 @@ class _Analysis:
             self.counters.queries += 1
         feed(dg, msg)
 
+    def _fold(self, plan: TriagePlan) -> None:
+        """The claimed lookups, as counters: what the Python path would have added up."""
+        folded = plan.folded
+        c = self.counters
+        c.dns_messages += 2 * folded.transactions
+        c.queries += folded.transactions
+        c.responses += folded.transactions
+        c.transactions += folded.transactions
+        c.lookups += folded.lookups
+        for hook in self._hooks("on_folded"):
+            hook(folded)
+        if any(hasattr(rule, "use_replayer") for rule in self.rules):
+            self.replayer.skipped_clean += folded.lookups  # claimed lookups are all clean
+
     def _malformed(self, dg: Datagram, msg: Any, reason: str, offset: int) -> None:
         self.counters.malformed += 1
         for hook in self._malformed_hooks:
@@ -132,7 +191,7 @@ class _Analysis:
 
     def _transaction_done(self, tx: Transaction) -> None:
         self.counters.transactions += 1
-        self.grouper.on_finished_transaction(tx, tx.last_ts)
+        self.grouper.on_finished_transaction(tx)
         for hook in self._tx_hooks:
             hook(tx)
         if self.options.on_transaction is not None:
@@ -179,6 +238,7 @@ class _Analysis:
             "malformed_messages": c.malformed,
             "orphan_responses": c.orphans,
             "copies_folded": self.engine.copies.folded,
+            "fast_path": self.fast_path,
             "icmp_errors": s.icmp_errors,
             "tcp_messages": s.tcp_messages,
             "reassembled_fragments": s.reassembled_fragments,

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
 import traceback
 from collections.abc import Sequence
 
 from dnsdoctor import __version__
-from dnsdoctor.cli import coredns_command, explain_command, lab_command, node_command, pcap_command
 from dnsdoctor.cli.environment import Environment
 from dnsdoctor.cli.exit_codes import ExitCode
 from dnsdoctor.errors import DoctorError, EnvironmentMissingError, UsageError
 
-_COMMANDS = (pcap_command, node_command, coredns_command, explain_command, lab_command)
+# command name -> the module that registers it; only the one being run is imported (each pulls
+# in its own evidence readers and rules), unless help or an error needs them all.
+_COMMANDS = {
+    "pcap": "dnsdoctor.cli.pcap_command",
+    "node": "dnsdoctor.cli.node_command",
+    "coredns": "dnsdoctor.cli.coredns_command",
+    "explain": "dnsdoctor.cli.explain_command",
+    "lab": "dnsdoctor.cli.lab_command",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -20,7 +29,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, hint=f"run `{self.prog} --help`")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _wanted(argv: Sequence[str] | None) -> list[str]:
+    """The command modules to register: just the one named, when argv names one."""
+    for arg in argv or ():
+        if arg.startswith("-"):
+            if arg in ("-h", "--help", "--version"):
+                break
+            continue
+        if arg in _COMMANDS:
+            return [_COMMANDS[arg]]
+        break
+    return list(_COMMANDS.values())
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="dnsdoctor",
         description="Find out why DNS resolution fails intermittently, with evidence.",
@@ -28,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dnsdoctor {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in _COMMANDS:
-        command.register(sub)
+    for module in _wanted(argv):
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -37,7 +59,7 @@ def run(argv: Sequence[str] | None = None, env: Environment | None = None) -> in
     env = env or Environment()
     debug = argv is not None and "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
         debug = args.debug
         if args.command is None:
             build_parser().print_help(env.stdout)

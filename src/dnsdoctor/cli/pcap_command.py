@@ -58,6 +58,12 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     parser.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="analyse every packet in Python, without first claiming clean lookups in C "
+        "(slower; the report is the same, which is how the fast path is tested)",
+    )
+    parser.add_argument(
         "--resolv-conf",
         metavar="FILE",
         help="the client's resolv.conf: nameservers, timeout, attempts for the replay (DD2xx)",
@@ -80,7 +86,9 @@ def handle(args: argparse.Namespace, env: Environment) -> ExitCode:
         raise UsageError("--port takes numbers from 1 to 65535")
     rules = [_capture_rule(r) for r in args.rule] if args.rule else None
     with open_output(args.output, env) as out, _progress(args, env) as progress:
-        options = CaptureOptions(ports=ports, rules=rules, progress=progress)
+        options = CaptureOptions(
+            ports=ports, rules=rules, progress=progress, fast_path=not args.no_fast_path
+        )
         options.replayer = _replayer(args)
         report = _analyse(args, options, out, env)
     return exit_code(report, args.fail_on)

@@ -11,7 +11,6 @@ name that exists). Without the client's resolv.conf this is a heuristic; see the
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -74,7 +73,13 @@ def _positive(tx: Transaction) -> bool:
 
 class LookupGrouper:
     """Indexes keep each step O(1): a busy node capture has hundreds of thousands of lookups open
-    within one `gap`, and scanning them per query or per flush was most of the run time."""
+    within one `gap`, and scanning them per query or per flush was most of the run time.
+
+    A lookup is finished the moment its last open transaction closes. Transactions close only
+    after `linger` (> `gap`) seconds of quiet, so no later query could still join it; finishing
+    then, instead of on a timer, makes the order lookups come out in depend only on their own
+    packets, which the capture fast path relies on (engine/triage.py).
+    """
 
     def __init__(self, on_lookup: Callable[[Lookup], None], gap: float = 12.0) -> None:
         self._emit = on_lookup
@@ -82,9 +87,12 @@ class LookupGrouper:
         self._active: dict[int, Lookup] = {}
         self._by_name: dict[tuple[str, str], Lookup] = {}  # (client, qname) -> newest lookup
         self._by_label: dict[tuple[str, str], Lookup] = {}  # (client, first label) -> newest
-        self._due: list[tuple[float, int]] = []  # heap of (earliest finish time, lookup uid)
         self._next_uid = 1
-        self._next_flush = 0.0
+        self.claimed_before = 0  # lookups the capture fast path claimed before this point
+
+    @property
+    def gap(self) -> float:
+        return self._gap
 
     def on_new_transaction(self, tx: Transaction) -> None:
         name = tx.qname
@@ -104,11 +112,10 @@ class LookupGrouper:
         ):
             chosen = same_label
         if chosen is None:
-            chosen = Lookup(self._next_uid, client, label, ts, ts)
+            chosen = Lookup(self._next_uid + self.claimed_before, client, label, ts, ts)
             self._next_uid += 1
             self._active[chosen.uid] = chosen
             self._by_label[(client, label)] = chosen
-            heapq.heappush(self._due, (ts + self._gap, chosen.uid))
         if name not in chosen.names:
             chosen.names.append(name)
         self._by_name[(client, name)] = chosen
@@ -117,36 +124,21 @@ class LookupGrouper:
         chosen.last_query = max(chosen.last_query, tx.sends[-1].ts)
         tx.lookup = chosen.uid
 
-    def on_finished_transaction(self, tx: Transaction, now: float) -> None:
+    def on_finished_transaction(self, tx: Transaction) -> None:
         lookup = self._active.get(tx.lookup)
-        if lookup is not None:
-            lookup.open_count -= 1
-            lookup.last_query = max(lookup.last_query, tx.sends[-1].ts)
-            if _positive(tx):
-                lookup.positive = True
-            if lookup.open_count <= 0:
-                heapq.heappush(self._due, (lookup.last_query + self._gap, lookup.uid))
-        if now >= self._next_flush:
-            self.flush(now)
-            self._next_flush = now + 1.0
-
-    def flush(self, now: float | None) -> None:
-        """Emit lookups whose transactions are all finished and that are idle past `gap`."""
-        if now is None:
-            for remaining in list(self._active.values()):
-                self._retire(remaining)
-            self._due.clear()
+        if lookup is None:
             return
-        due = self._due
-        while due and due[0][0] < now:
-            _, uid = heapq.heappop(due)
-            waiting = self._active.get(uid)
-            if waiting is None or waiting.open_count > 0:
-                continue  # finished already, or re-queued when its last transaction closes
-            if now - waiting.last_query > self._gap:
-                self._retire(waiting)
-            else:
-                heapq.heappush(due, (waiting.last_query + self._gap, uid))
+        lookup.open_count -= 1
+        lookup.last_query = max(lookup.last_query, tx.sends[-1].ts)
+        if _positive(tx):
+            lookup.positive = True
+        if lookup.open_count <= 0:
+            self._retire(lookup)
+
+    def flush(self) -> None:
+        """Finish every lookup still open (the end of the capture)."""
+        for remaining in list(self._active.values()):
+            self._retire(remaining)
 
     def _retire(self, lookup: Lookup) -> None:
         del self._active[lookup.uid]

@@ -46,6 +46,10 @@ class _Socket:
     by_id: dict[int, list[Transaction]] = field(default_factory=dict)
 
 
+def _by_activity(tx: Transaction) -> tuple[float, int]:
+    return (tx.last_ts, tx.uid)
+
+
 class PairingEngine:
     def __init__(
         self,
@@ -69,20 +73,23 @@ class PairingEngine:
         self._next_uid = 1
         self._first_ts: float | None = None
         self._now = 0.0
-        self._next_sweep = 0.0
         self.copies = CopyFilter()
+        # Set by the capture fast path (engine/triage.py) for the traffic it claimed: uids
+        # count its transactions too, and the capture's first DNS message may be one of them.
+        self.claimed_before = 0
+        self.first_hint: tuple[int, float] | None = None
 
     # -- input ---------------------------------------------------------------------------------
     def feed(self, dg: Datagram, msg: DnsMessage) -> None:
         ts = dg.ts
         if self._first_ts is None:
-            self._first_ts = ts
-            self._next_sweep = ts + 1.0
+            hint = self.first_hint
+            self._first_ts = hint[1] if hint is not None and hint[0] < dg.frame else ts
         if ts > self._now:
             self._now = ts
-            if ts >= self._next_sweep:
+            expiry = self._expiry
+            if expiry and expiry[0][0] < ts - self._linger:
                 self._sweep(ts)
-                self._next_sweep = ts + 1.0
         original = self.copies.match(dg)
         if original is not None:
             self._record_copy(original, dg)
@@ -152,7 +159,7 @@ class PairingEngine:
 
     def _new_transaction(self, dg: Datagram, msg: DnsMessage, send: Send) -> Transaction:
         tx = Transaction(
-            uid=self._next_uid,
+            uid=self._next_uid + self.claimed_before,
             client=dg.src,
             cport=dg.sport,
             transport=dg.transport,
@@ -225,17 +232,27 @@ class PairingEngine:
 
     # -- expiry --------------------------------------------------------------------------------
     def _sweep(self, now: float) -> None:
+        """Close every transaction idle for more than `linger`, oldest activity first.
+
+        Runs whenever capture time moves past the oldest entry, so what closes, and in which
+        order, depends only on each transaction's own packets: not on when other traffic
+        happened to arrive (the fast path relies on that, see engine/triage.py).
+        """
         cutoff = now - self._linger
         expiry = self._expiry
+        stale: list[Transaction] = []
         while expiry and expiry[0][0] < cutoff:
             _, uid = heapq.heappop(expiry)
             tx = self._open.get(uid)
             if tx is None:
                 continue
             if tx.last_ts < cutoff:
-                self._close(tx, None)
+                stale.append(tx)
             else:  # active since it was queued: look again when it may have gone quiet
                 heapq.heappush(expiry, (tx.last_ts, uid))
+        stale.sort(key=_by_activity)
+        for tx in stale:
+            self._close(tx, None)
 
     def _close(self, tx: Transaction, capture_end: float | None) -> None:
         del self._open[tx.uid]

@@ -21,6 +21,7 @@ from dnsdoctor.model import FrameEvidence, Severity
 if TYPE_CHECKING:
     from dnsdoctor.engine.lookups import Lookup
     from dnsdoctor.engine.pairing import Orphan
+    from dnsdoctor.engine.triage import FoldedTraffic
     from dnsdoctor.evidence.capture.records import Datagram
     from dnsdoctor.evidence.dns_message import DnsMessage
     from dnsdoctor.model import Finding
@@ -63,12 +64,19 @@ class CaptureRule:
     def on_malformed(self, dg: Datagram, msg: DnsMessage | None, reason: str, offset: int) -> None:
         """A DNS message that does not parse; `offset` is inside the DNS payload."""
 
+    def on_folded(self, folded: FoldedTraffic) -> None:
+        """The clean lookups the capture fast path claimed, as counts (engine/triage.py).
+
+        A rule that counts every transaction (per server, say) adds these; the claimed lookups
+        are never samples: each query was sent once and answered once, NOERROR, quickly.
+        """
+
     def finish(self, ctx: CaptureContext) -> Iterable[Finding]:
         return ()
 
     @classmethod
     def hooks(cls) -> set[str]:
-        names = ("on_transaction", "on_lookup", "on_orphan", "on_malformed")
+        names = ("on_transaction", "on_lookup", "on_orphan", "on_malformed", "on_folded")
         return {n for n in names if getattr(cls, n) is not getattr(CaptureRule, n)}
 
 

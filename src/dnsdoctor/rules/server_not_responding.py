@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dnsdoctor.engine.transaction import ICMP_ERROR, IN_FLIGHT, Transaction
+from dnsdoctor.engine.triage import FoldedTraffic
 from dnsdoctor.model import CountEvidence, Finding, FrameEvidence, Severity
 from dnsdoctor.rules.base import CaptureContext, CaptureRule, pct, send_evidence
 
@@ -76,9 +77,17 @@ class ServerNotResponding(CaptureRule):
                 send = next(s for s in tx.sends if s.server == server)
                 stats.samples.append(send_evidence(tx, send, "unanswered query"))
 
+    def on_folded(self, folded: FoldedTraffic) -> None:
+        for server, part in folded.servers.items():
+            stats = self._servers.get(server)
+            if stats is None:
+                stats = self._servers[server] = _Server()
+            stats.sent += part.transactions
+            stats.answered += part.transactions
+
     def finish(self, ctx: CaptureContext) -> Iterable[Finding]:
         findings = []
-        for server, st in sorted(self._servers.items(), key=lambda kv: -kv[1].sent):
+        for server, st in sorted(self._servers.items(), key=lambda kv: (-kv[1].sent, kv[0])):
             if st.sent < MIN_QUERIES or st.answered > st.sent * MAX_ANSWERED_SHARE:
                 continue
             silent = st.sent - st.answered

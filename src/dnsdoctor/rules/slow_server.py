@@ -39,6 +39,7 @@ import math
 from collections.abc import Iterable
 
 from dnsdoctor.engine.transaction import Transaction
+from dnsdoctor.engine.triage import FoldedServer, FoldedTraffic
 from dnsdoctor.model import CountEvidence, Evidence, Finding, FrameEvidence, Severity
 from dnsdoctor.rules.base import CaptureContext, CaptureRule, reply_evidence
 
@@ -85,6 +86,15 @@ class _Latency:
             elif 0.5 * centre <= rtt < 0.9 * centre:
                 self.shoulders[i] += 1
 
+    def add_folded(self, part: FoldedServer) -> None:
+        """Answers the fast path claimed, already bucketed the way `add` buckets them."""
+        self.count += part.transactions
+        for index, n in part.buckets.items():
+            self.buckets[index] = self.buckets.get(index, 0) + n
+        for i in range(len(TIMEOUT_MODES)):
+            self.modes[i] += part.modes[i]
+            self.shoulders[i] += part.shoulders[i]
+
     def is_cluster(self, index: int) -> bool:
         """A timeout mode stands out: many answers at it, few just below it (not a broad spread)."""
         count = self.modes[index]
@@ -130,6 +140,13 @@ class SlowServer(CaptureRule):
                 )
                 latency.slowest = sorted(latency.slowest, key=lambda kv: -kv[0])[:3]
             break
+
+    def on_folded(self, folded: FoldedTraffic) -> None:
+        for server, part in folded.servers.items():
+            latency = self._servers.get(server)
+            if latency is None:
+                latency = self._servers[server] = _Latency()
+            latency.add_folded(part)
 
     def finish(self, ctx: CaptureContext) -> Iterable[Finding]:
         findings = []

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dnsdoctor.engine.transaction import Transaction
+from dnsdoctor.engine.triage import FoldedTraffic
 from dnsdoctor.evidence.dns_message import (
     RCODE_FORMERR,
     RCODE_NOTIMP,
@@ -71,9 +72,15 @@ class UpstreamErrorRcode(CaptureRule):
                 if len(samples) < 3:
                     samples.append(reply_evidence(tx, reply, f"{rcode_text(reply.rcode)} answer"))
 
+    def on_folded(self, folded: FoldedTraffic) -> None:
+        for server, part in folded.servers.items():
+            self._answers[server] = self._answers.get(server, 0) + part.transactions
+
     def finish(self, ctx: CaptureContext) -> Iterable[Finding]:
         findings = []
-        for server, per in sorted(self._errors.items(), key=lambda kv: -sum(kv[1].values())):
+        for server, per in sorted(
+            self._errors.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])
+        ):
             answers = self._answers[server]
             errors = sum(per.values())
             severe = answers >= MIN_ANSWERS and errors > ERROR_SHARE * answers

@@ -3,6 +3,12 @@
 `PcapFile.packets()` yields one tuple per record,
 ``(offset, ts, link_type, interface, data, cut)`` where `cut` says the snaplen cut the packet,
 and ends with at most one fatal Damage when the file is cut or a record length is absurd.
+
+Records the capture fast path claimed (`claims`, engine/triage.py) are counted but not yielded;
+`frame` is the number of the record last yielded, `claimed_tx`/`claimed_lookups` how many
+claimed transactions and lookups came before it. The C scanner (engine/_triage) slices the
+whole records of each chunk; the Python loop below handles what straddles a chunk boundary
+and the damage, so both paths report a cut file the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +19,11 @@ from collections.abc import Iterator
 from dnsdoctor.evidence.capture.records import Damage
 from dnsdoctor.evidence.capture.source import ByteSource
 from dnsdoctor.evidence.capture.window import refill
+
+try:
+    from dnsdoctor.engine._triage import scan as _scan
+except ImportError:  # built without a C compiler
+    _scan = None  # type: ignore[assignment]
 
 RawPacket = tuple[int, float, int, int, bytes, bool]
 
@@ -34,12 +45,20 @@ class PcapFile:
     """Streams the records of a classic pcap file from a ByteSource positioned at its start."""
 
     file_format = "pcap"
+    counts_frames = True
 
-    def __init__(self, src: ByteSource, head: bytes) -> None:
+    def __init__(self, src: ByteSource, head: bytes, claims: bytes = b"") -> None:
         self.src = src
         self._head = head  # the first bytes already read from src
         self.consumed = 0  # stream offset just past the last whole record
         self.link_type = -1
+        self.claims = claims
+        self.frame = 0
+        self.frames = 0  # records read, claimed ones included
+        self.claimed_tx = 0
+        self.claimed_lookups = 0
+        self.first_ts: float | None = None
+        self.last_ts: float | None = None
 
     def link_counts(self, packets: int) -> dict[int, int]:
         return {self.link_type: packets} if packets else {}
@@ -63,7 +82,27 @@ class PcapFile:
         src = self.src
         base = 0
         n = len(buf)
+        big = order == ">"
         while True:
+            if _scan is not None and pos + rec_len <= n:
+                items, pos, frames, txs, lookups, first, last = _scan(
+                    buf, pos, self.frames, self.claims, big, units, rec_len,
+                    self.claimed_tx, self.claimed_lookups,
+                )  # fmt: skip
+                if self.first_ts is None:
+                    self.first_ts = first
+                if last is not None:
+                    self.last_ts = last
+                for at, ts, data, cut, frame, txs_before, lookups_before in items:
+                    self.frame, self.claimed_tx, self.claimed_lookups = (
+                        frame,
+                        txs_before,
+                        lookups_before,
+                    )
+                    self.consumed = base + at + rec_len + len(data)
+                    yield (base + at, ts, link, 0, data, cut)
+                self.frames, self.claimed_tx, self.claimed_lookups = frames, txs, lookups
+                self.consumed = base + pos
             if pos + rec_len > n:
                 buf, base = refill(src, buf, base, pos, rec_len)
                 pos, n = 0, len(buf)
@@ -93,8 +132,19 @@ class PcapFile:
                     yield _cut(base, "truncated-record", "inside a packet record", src)
                     return
             self.consumed = base + end
-            yield (base + pos, sec + frac / units, link, 0, buf[start:end], caplen < origlen)
             pos = end
+            ts = sec + frac / units
+            if self.first_ts is None:
+                self.first_ts = ts
+            self.last_ts = ts
+            self.frames += 1
+            mark = self.claims[self.frames - 1] if self.frames <= len(self.claims) else 0
+            if mark:
+                self.claimed_tx += mark >= 2
+                self.claimed_lookups += mark == 3
+                continue
+            self.frame = self.frames
+            yield (base + start - rec_len, ts, link, 0, buf[start:end], caplen < origlen)
 
 
 def _cut(offset: int, kind: str, where: str, src: ByteSource) -> Damage:

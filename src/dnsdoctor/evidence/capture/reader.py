@@ -49,12 +49,15 @@ class CaptureReader:
         path: str | os.PathLike[str],
         ports: frozenset[int] = frozenset({53}),
         progress: Callable[[int, int], None] | None = None,
+        claims: bytes = b"",
     ) -> None:
         self.path = path
+        self.claims = claims  # frames the capture fast path claimed (classic pcap only)
         self.ports = frozenset(ports)
         self.progress = progress
         self.stats = CaptureStats()
         self.orphan_fragments = 0  # fragment packets whose datagram never completed
+        self._format: PcapFile | PcapngFile | None = None
         src = ByteSource(path)
         try:
             _sniff(src.read(4), src)
@@ -66,7 +69,7 @@ class CaptureReader:
         src = ByteSource(self.path, self.progress)
         try:
             head = src.read()
-            fmt = _sniff(head, src)
+            fmt = _sniff(head, src, self.claims)
             self.stats = CaptureStats(compressed=src.compressed)
             if fmt is None:
                 self.stats.damage = 1
@@ -75,6 +78,7 @@ class CaptureReader:
                 )
                 return
             self.stats.file_format = fmt.file_format
+            self._format = fmt
             yield from self._stream(fmt)
         finally:
             src.close()
@@ -82,6 +86,7 @@ class CaptureReader:
     def _stream(self, fmt: PcapFile | PcapngFile) -> Iterator[CaptureRecord]:
         decoder = PacketDecoder(self.ports)
         decode = decoder.decode
+        counted = isinstance(fmt, PcapFile)  # it numbers frames itself, claimed ones included
         frame = n_dns = n_icmp = n_damage = 0
         first_ts: float | None = None
         ts: float | None = None
@@ -92,7 +97,7 @@ class CaptureReader:
                     yield item
                     return
                 offset, ts, link, iface, data, cut = item  # type: ignore[misc]
-                frame += 1
+                frame = fmt.frame if counted else frame + 1  # type: ignore[union-attr]
                 if first_ts is None:
                     first_ts = ts
                 try:
@@ -117,6 +122,9 @@ class CaptureReader:
         finally:
             stats = self.stats
             stats.bytes_read = fmt.consumed
+            if isinstance(fmt, PcapFile):
+                frame, first_ts, ts = fmt.frames, fmt.first_ts, fmt.last_ts
+                n_dns += 2 * fmt.claimed_tx  # a claimed transaction is one query, one answer
             stats.packets = frame
             stats.link_types = {}
             for link, count in fmt.link_counts(frame).items():
@@ -131,15 +139,22 @@ class CaptureReader:
             stats.tcp_messages = decoder.tcp_messages
             self.orphan_fragments = decoder.frags.orphans
 
+    def claimed_counts(self) -> tuple[int, int]:
+        """Claimed transactions and lookups before the record last yielded (engine/triage.py)."""
+        fmt = self._format
+        if isinstance(fmt, PcapFile):
+            return fmt.claimed_tx, fmt.claimed_lookups
+        return 0, 0
 
-def _sniff(head: bytes, src: ByteSource) -> PcapFile | PcapngFile | None:
+
+def _sniff(head: bytes, src: ByteSource, claims: bytes = b"") -> PcapFile | PcapngFile | None:
     """The format reader for these first bytes; None if the file ends inside a known magic."""
     if not head:
         why = f" ({src.error})" if src.error else ""
         raise CaptureFormatError(f"empty file{why}", path=src.path, offset=0)
     magic = head[:4]
     if magic in MAGICS:
-        return PcapFile(src, head)
+        return PcapFile(src, head, claims)
     if magic == pcapng_file.MAGIC:
         return PcapngFile(src, head)
     if len(magic) < 4 and any(m.startswith(magic) for m in _ALL_MAGICS):

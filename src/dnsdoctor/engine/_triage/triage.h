@@ -1,0 +1,164 @@
+#ifndef DNSDOCTOR_TRIAGE_H
+#define DNSDOCTOR_TRIAGE_H
+/* The capture fast path: claim the clean, isolated lookups of a classic pcap so the Python
+ * pipeline only sees the rest (see engine/triage.py for the contract and why it is exact).
+ *
+ * Pass 1 (Triage.feed/finish) decodes what the Python fast path decodes (Ethernet with one
+ * 802.1Q tag, SLL2, raw IP; IPv4 without options or fragments, IPv6 without extension
+ * headers; UDP with a DNS port and a valid or absent checksum), parses the DNS message exactly
+ * as evidence/dns_message.py does, and groups queries into candidate lookups keyed by client
+ * address and first label. A candidate is claimed only when nothing else touched its sockets,
+ * its (client, first label) or its client address within `window` seconds of it, and it is a
+ * clean, quick, single-name success (every query sent once and answered once with NOERROR).
+ * Anything it cannot prove harmless (fragments, tunnels, QinQ, reordered timestamps, a second
+ * interface) switches claiming off for the whole file: the Python path then does everything.
+ *
+ * Pass 2 (scan) walks the same records and hands Python every frame that was not claimed.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <arpa/inet.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_CAPLEN (256 * 1024)
+#define MAX_MODES 8
+#define MAX_BUCKETS 512
+#define NO_OWNER (-1)
+
+enum { K_SOCKET = 1, K_LABEL = 2, K_ADDR = 3, K_SERVER = 4 };
+enum { CLAIM_RESPONSE = 1, CLAIM_QUERY = 2, CLAIM_LOOKUP_START = 3 };
+
+typedef struct {
+    uint8_t kind, fam;
+    uint16_t port;
+    uint32_t pad;
+    uint8_t addr[16];
+    uint64_t h;
+} Key;
+_Static_assert(sizeof(Key) == 32, "key_hash reads a key as four 64-bit words");
+
+typedef struct {
+    Key k;
+    double ts;
+    int32_t slot;
+    uint32_t gen;
+    uint8_t used;
+} Entry;
+
+typedef struct {
+    Entry *e;
+    size_t cap, n;
+} Table;
+
+typedef struct {
+    uint16_t cport, id, qtype, sport;
+    uint8_t answered, positive, sfam;
+    uint8_t saddr[16];
+    double qts, rts;
+    uint32_t qframe, rframe;
+} Tx;
+
+typedef struct {
+    uint32_t gen;
+    uint8_t open, tainted, fam;
+    uint8_t caddr[16];
+    uint8_t name[256];
+    int namelen;
+    uint64_t lhash;
+    double start, last_ts, last_query, end;
+    int ntx;
+    Tx tx[2];
+} Cand;
+
+typedef struct {
+    double due;
+    int32_t slot;
+    uint32_t gen;
+} Due;
+
+typedef struct {
+    uint8_t fam;
+    uint8_t addr[16];
+    long long ntx;
+    long long buckets[MAX_BUCKETS];
+    long long modes[MAX_MODES], shoulders[MAX_MODES];
+} Server;
+
+typedef struct {
+    PyObject_HEAD
+    int link, big, rec_len;
+    double units, window, gap, min_rtt, per_decade, slow;
+    int nmodes;
+    double centres[MAX_MODES];
+    uint8_t ports[65536], tunnels[65536];
+    Table keys, servers;
+    Cand *cands;
+    int32_t ncands, capcands, *freelist, nfree;
+    Due *heap;
+    size_t nheap, capheap;
+    Server *srv;
+    size_t nsrv, capsrv;
+    uint8_t *claims;
+    size_t nclaims, capclaims;
+    uint32_t frame;
+    double now;
+    int have_iface;
+    uint32_t iface;
+    char disabled[160];
+    long long lookups, transactions;
+    uint32_t first_claim;
+    double first_claim_ts;
+} Triage;
+
+
+/* A decoded DNS message: what the claim decision needs, parsed as evidence/dns_message.py does. */
+typedef struct {
+    int ok;            /* parsed without any damage */
+    uint16_t id, flags, qd, an, ns, ar;
+    int rcode;         /* with the EDNS extended bits */
+    int has_question, plain, nlabels;
+    int namelen, first_label_len;
+    uint16_t qtype, qclass;
+    int addresses;     /* A and AAAA records in the answer section */
+    uint8_t name[256]; /* lower-cased length-prefixed wire labels, without the root; last, so
+                          dns_parse clears everything before it */
+} DnsInfo;
+
+typedef struct {
+    uint8_t fam;
+    const uint8_t *src, *dst;
+    uint16_t sport, dport;
+    const uint8_t *payload;
+    size_t len;
+} Datagram;
+
+/* tables.c */
+Entry *table_get(Table *t, const Key *k, double keep_after);
+Entry *table_find(Table *t, const Key *k);
+void heap_push(Triage *s, double due, int32_t slot, uint32_t gen);
+Due heap_pop(Triage *s);
+void set_claim(Triage *s, uint32_t frame, uint8_t value);
+void disable(Triage *s, const char *why);
+Cand *owner(Triage *s, const Entry *e);
+Entry *touch(Triage *s, const Key *k, double ts, int32_t slot);
+Key socket_key(uint8_t fam, const uint8_t *addr, uint16_t port);
+Key addr_key(uint8_t kind, uint8_t fam, const uint8_t *addr, uint64_t h);
+void taint_address(Triage *s, uint8_t fam, const uint8_t *addr, double ts);
+void table_free(Table *t);
+
+/* dns.c */
+void dns_parse(const uint8_t *buf, size_t n, DnsInfo *out);
+uint64_t label_hash(const DnsInfo *m);
+
+/* lookups.c */
+void on_datagram(Triage *s, const Datagram *d, double ts);
+void expire(Triage *s, double ts);
+void finalize_all(Triage *s);
+
+/* decode.c */
+void on_frame(Triage *s, const uint8_t *data, size_t n, double ts);
+
+#endif

@@ -1,0 +1,123 @@
+"""The capture fast path: claim the clean lookups in C, analyse only the rest in Python.
+
+On a busy capture almost every lookup is a quick, clean success: A and AAAA each sent once and
+answered once with NOERROR, well under half a second. The Python pipeline spends ~50 µs a
+packet on those, to conclude nothing but counters. `triage_capture` makes a first pass in C
+(engine/_triage/) over a classic pcap and *claims* such lookups; the normal pipeline then reads
+the file again, the C scanner skipping the claimed frames, and the claimed lookups reach the
+rules only as `FoldedTraffic` (per-server query counts and latency histograms).
+
+Why the report is the same as without it (tests/engine/test_triage.py checks it on every
+corpus capture, sample and a generated busy capture, with `--no-fast-path` as the reference):
+* a lookup is claimed only when nothing else used its client sockets, its (client, first label)
+  or its client address within `window` = linger + 3 s of it. In the Python model a lookup
+  interacts with other traffic only through those keys (pairing is per socket, grouping per
+  client and name or label, the end-of-capture "superseded" check per client and name), so the
+  rest of the capture pairs and groups exactly as before;
+* transactions close, and lookups finish, in an order that depends only on their own packets
+  (engine/pairing.py `_sweep`, engine/lookups.py), so removing the claimed ones does not
+  reorder what the rules see;
+* transaction and lookup uids count the claimed ones (the scanner passes the counts along),
+  and the engine learns when the first claimed message was, for "query before the capture";
+* a claimed lookup is never listed in the JSON report (it is not `is_notable`), is `is_clean`
+  for the replay (which skips those), and gives no rule a sample frame; rules that count it
+  implement `on_folded`.
+Anything the C pass cannot prove harmless turns claiming off for the whole file (`disabled`
+says why): pcapng, Linux cooked v1, fragments, tunnels, a second interface, timestamps that go
+backwards. The Python path then analyses everything, as before.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dnsdoctor.evidence.capture.pcap_file import FILE_HEADER_LEN, MAGICS
+from dnsdoctor.evidence.capture.source import ByteSource
+from dnsdoctor.evidence.capture.tunnel import UDP_TUNNELS
+
+try:
+    from dnsdoctor.engine import _triage
+except ImportError:  # built without a C compiler: the Python path does everything
+    _triage = None  # type: ignore[assignment]
+
+WINDOW_MARGIN = 3.0  # seconds beyond the linger time: sweep granularity and clock slack
+SLOW = 0.5  # a lookup or answer this slow is notable (render/records.is_notable, DD109)
+
+
+@dataclass(slots=True)
+class FoldedServer:
+    """What the claimed lookups sent to one server: each query answered once, NOERROR."""
+
+    transactions: int
+    buckets: dict[int, int]  # slow_server's log buckets of the round-trip times
+    modes: list[int]  # answers near each of slow_server.TIMEOUT_MODES
+    shoulders: list[int]
+
+
+@dataclass(slots=True)
+class FoldedTraffic:
+    lookups: int = 0
+    transactions: int = 0
+    servers: dict[str, FoldedServer] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class TriagePlan:
+    claims: bytes  # one byte a frame: 0 keep, 1 claimed answer, 2 query, 3 a lookup's first
+    folded: FoldedTraffic
+    first_claim: tuple[int, float] | None  # (frame, ts) of the first claimed message
+
+
+def available() -> bool:
+    return _triage is not None
+
+
+def triage_capture(
+    path: str | os.PathLike[str],
+    ports: frozenset[int],
+    linger: float,
+    gap: float,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[TriagePlan | None, str]:
+    """The claims for a capture, or (None, why not)."""
+    if _triage is None:
+        return None, "the fast path is not built (no C compiler at install time)"
+    from dnsdoctor.rules.slow_server import _BUCKETS_PER_DECADE, _MIN_RTT, TIMEOUT_MODES
+
+    src = ByteSource(path, progress)
+    try:
+        head = src.read(FILE_HEADER_LEN)
+        if len(head) < FILE_HEADER_LEN or head[:4] not in MAGICS:
+            return None, "not a classic pcap file"
+        order, units, rec_len = MAGICS[head[:4]]
+        link = struct.unpack_from(order + "I", head, 20)[0] & 0xFFFF
+        tunnels = frozenset(UDP_TUNNELS) - ports
+        triage = _triage.Triage(
+            link, order == ">", float(units), rec_len, tuple(ports), tuple(tunnels),
+            linger + WINDOW_MARGIN, gap, SLOW, _MIN_RTT, float(_BUCKETS_PER_DECADE),
+            tuple(float(centre) for centre, _ in TIMEOUT_MODES),
+        )  # fmt: skip
+        pending = b""
+        while True:
+            chunk = src.read()
+            if not chunk:
+                break
+            data = pending + chunk if pending else chunk
+            used = triage.feed(data)
+            if used < 0:  # claiming is off, or the file is damaged here: nothing more to learn
+                break
+            pending = data[used:]
+    finally:
+        src.close()
+    result = triage.finish()
+    if result["disabled"]:
+        return None, str(result["disabled"])
+    servers = {
+        name: FoldedServer(n, buckets, modes, shoulders)
+        for name, (n, buckets, modes, shoulders) in result["servers"].items()
+    }
+    folded = FoldedTraffic(result["lookups"], result["transactions"], servers)
+    return TriagePlan(result["claims"], folded, result["first_claim"]), ""

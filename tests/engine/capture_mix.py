@@ -1,0 +1,185 @@
+"""Generated captures that crowd the fast path's isolation boundaries, for the differential test.
+
+Few clients, names, ports and servers, so sockets are reused and names repeat; gaps between
+lookups drawn around the boundaries that matter (the 12 s lookup gap, the 30 s linger, the
+33 s claim window); every failure kind mixed in (NXDOMAIN, NODATA, SERVFAIL, lost queries and
+answers, duplicates, answers from another address or for another question, same-ID A/AAAA,
+retries after 2.5 s and 5 s, TC, slow answers either side of 0.5 s and at 1 s/2 s). The
+messages are real DNS built by dnspython; only the timing and the mix are synthetic.
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+import struct
+from pathlib import Path
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rrset
+
+GAPS = (0.0005, 0.002, 0.3, 2.0, 11.9, 12.1, 20.0, 29.9, 30.1, 32.9, 33.2, 45.0)
+FAULTS = (
+    ("ok", 60),
+    ("nxdomain", 6),
+    ("nodata", 4),
+    ("servfail", 2),
+    ("lost", 3),
+    ("duplicate", 2),
+    ("other-address", 1),
+    ("other-question", 1),
+    ("retry", 2),
+    ("truncated", 1),
+    ("slow", 4),
+)
+
+
+def _frame(link: str, src: bytes, dst: bytes, sport: int, dport: int, payload: bytes) -> bytes:
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    if len(src) == 4:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0, src, dst)
+        ethertype = 0x0800
+    else:
+        ip = struct.pack("!IHBB16s16s", 6 << 28, len(udp), 17, 64, src, dst)
+        udp = _with_v6_checksum(src, dst, udp)
+        ethertype = 0x86DD
+    if link == "raw":
+        return ip + udp
+    if link == "sll2":
+        return struct.pack("!HHIHBB8s", ethertype, 0, 2, 1, 0, 6, b"\x02" * 8) + ip + udp
+    return (
+        b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
+        + struct.pack("!H", ethertype)
+        + ip
+        + udp
+    )
+
+
+def _with_v6_checksum(src: bytes, dst: bytes, udp: bytes) -> bytes:
+    data = src + dst + struct.pack("!IxxxB", len(udp), 17) + udp + (b"\0" if len(udp) & 1 else b"")
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    csum = (~total & 0xFFFF) or 0xFFFF
+    return udp[:6] + struct.pack("!H", csum) + udp[8:]
+
+
+def _answer(query: dns.message.Message, rcode: int = 0, addresses: int = 1) -> dns.message.Message:
+    reply = dns.message.make_response(query)
+    reply.set_rcode(dns.rcode.Rcode(rcode))
+    question = query.question[0]
+    if rcode == 0 and addresses:
+        kind = "A" if question.rdtype == 1 else "AAAA"
+        rdata = [
+            f"10.9.{i}.{i + 1}" if kind == "A" else f"2001:db8::{i + 1}" for i in range(addresses)
+        ]
+        reply.answer.append(dns.rrset.from_text(question.name, 60, "IN", kind, *rdata))
+    return reply
+
+
+class MixWriter:
+    def __init__(self, seed: int, v6: bool) -> None:
+        self.rng = random.Random(seed)
+        self.v6 = v6
+        self.records: list[tuple[float, int, bytes]] = []
+        self.order = 0
+
+    def addr(self, kind: str, index: int) -> bytes:
+        if self.v6:
+            return bytes.fromhex("fd00" + ("00aa" if kind == "c" else "00bb") + "0" * 20) + bytes(
+                [0, index]
+            )
+        return bytes([10, 244 if kind == "c" else 96, 0, index + 1])
+
+    def lookup(self, link: str, ts: float, client: int, name: str, port: int, servers: int) -> None:
+        rng = self.rng
+        fault = rng.choices([f for f, _ in FAULTS], [w for _, w in FAULTS])[0]
+        qtypes = ["A", "AAAA"] if rng.random() < 0.85 else rng.choice([["A"], ["AAAA"], ["TXT"]])
+        same_id = rng.random() < 0.05
+        ident = rng.randrange(65536)
+        c = self.addr("c", client)
+        server_index = rng.randrange(servers)
+        s = self.addr("s", server_index)
+        for n, qtype in enumerate(qtypes):
+            query = dns.message.make_query(name, qtype, use_edns=False)
+            query.id = ident if same_id or n == 0 else rng.randrange(65536)
+            sent = ts + n * 0.00002
+            self._emit(link, sent, c, s, port, 53, query.to_wire())
+            if fault == "retry" and n == 0:
+                sent += rng.choice((2.5, 5.0))
+                self._emit(link, sent, c, s, port, 53, query.to_wire())
+            self._reply(link, fault, query, sent, c, s, port, servers)
+
+    def _reply(
+        self,
+        link: str,
+        fault: str,
+        query: dns.message.Message,
+        sent: float,
+        c: bytes,
+        s: bytes,
+        port: int,
+        servers: int,
+    ) -> None:
+        rng = self.rng
+        rtt = rng.expovariate(1 / 0.003)
+        if fault == "lost" and rng.random() < 0.7:
+            return
+        if fault == "slow":
+            rtt = rng.choice((0.45, 0.4999, 0.5, 0.55, 1.0, 2.0, 5.0))
+        reply = {"nxdomain": lambda: _answer(query, 3), "servfail": lambda: _answer(query, 2)}.get(
+            fault, lambda: _answer(query, 0, 0 if fault == "nodata" else 1 + rng.randrange(2))
+        )()
+        if fault == "truncated":
+            reply.flags |= dns.flags.TC
+        wire = bytearray(reply.to_wire())
+        if fault == "other-question":
+            other = dns.message.make_query("elsewhere.example.", "A", use_edns=False)
+            other.id = query.id
+            wire = bytearray(_answer(other).to_wire())
+        src = s
+        if fault == "other-address":
+            src = self.addr("s", (s[-1] % servers) + 7)
+        self._emit(link, sent + rtt, src, c, 53, port, bytes(wire))
+        if fault == "duplicate":
+            self._emit(
+                link, sent + rtt + rng.choice((0.0001, 0.01, 1.0)), src, c, 53, port, bytes(wire)
+            )
+
+    def _emit(
+        self, link: str, ts: float, src: bytes, dst: bytes, sp: int, dp: int, p: bytes
+    ) -> None:
+        self.order += 1
+        self.records.append((ts, self.order, _frame(link, src, dst, sp, dp, p)))
+
+
+def write_mix(
+    path: Path,
+    seed: int,
+    lookups: int = 250,
+    clients: int = 4,
+    names: int = 5,
+    ports: int = 6,
+    servers: int = 3,
+    link: str = "eth",
+    compress: bool = False,
+) -> Path:
+    """A capture of `lookups` lookups, in time order; returns its path."""
+    writer = MixWriter(seed, v6=seed % 4 == 3)
+    rng = writer.rng
+    pool = [f"svc{i}.ns{i % 2}.svc.cluster.local." for i in range(names)]
+    ts = 1_700_000_000.0
+    for _ in range(lookups):
+        ts += rng.choice(GAPS) * rng.uniform(0.98, 1.02)
+        client = rng.randrange(clients)
+        writer.lookup(link, ts, client, rng.choice(pool), 30000 + rng.randrange(ports), servers)
+    writer.records.sort()
+    link_type = {"eth": 1, "sll2": 276, "raw": 101}[link]
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, link_type))
+    for when, _, frame in writer.records:
+        sec = int(when)
+        out += struct.pack("<IIII", sec, int((when - sec) * 1e6), len(frame), len(frame)) + frame
+    path.write_bytes(gzip.compress(bytes(out)) if compress else bytes(out))
+    return path

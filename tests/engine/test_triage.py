@@ -1,0 +1,109 @@
+"""The capture fast path changes nothing but speed: `dnsdoctor pcap` gives the same report with
+and without `--no-fast-path`, on every corpus capture, every bundled sample, and generated
+captures crowded around the boundaries its claims depend on (tests/engine/capture_mix.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dnsdoctor import CaptureOptions, analyze_capture
+from dnsdoctor.engine import triage
+
+from ..conftest import SAMPLES, require_corpus
+from .capture_mix import write_mix
+
+pytestmark = pytest.mark.skipif(not triage.available(), reason="the C fast path is not built")
+
+
+def _report(cli: Any, path: Path, *extra: str) -> dict[str, Any]:
+    result = cli("pcap", "--format", "json", "--no-progress", *extra, str(path))
+    assert result.code in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def _same_report(cli: Any, path: Path) -> dict[str, Any]:
+    """Both reports; they must be equal but for the fast path's own statistics and the order
+    lookups are listed in (the order they finish, which claiming does not preserve)."""
+    fast = _report(cli, path)
+    slow = _report(cli, path, "--no-fast-path")
+    used = fast["stats"].pop("fast_path")
+    assert slow["stats"].pop("fast_path") == {"used": False, "why": "turned off"}
+    for report in (fast, slow):
+        report["lookups"].sort(key=lambda lookup: int(lookup["uid"][1:]))
+    assert fast == slow
+    return used
+
+
+def _corpus_captures() -> list[Path]:
+    root = require_corpus()
+    return sorted(p for p in root.rglob("*.pcap*") if p.is_file())
+
+
+def test_every_corpus_capture_same_report(cli: Any) -> None:
+    used = 0
+    captures = _corpus_captures()
+    for path in captures:
+        used += _same_report(cli, path)["used"]
+    assert len(captures) > 40
+    assert used > 0, "no corpus capture took the fast path"
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*.pcap")), ids=lambda p: p.stem)
+def test_every_sample_same_report(cli: Any, sample: Path) -> None:
+    _same_report(cli, sample)
+
+
+@pytest.mark.parametrize("seed", range(36))
+def test_crowded_capture_same_report(cli: Any, tmp_path: Path, seed: int) -> None:
+    link = ("eth", "sll2", "raw")[seed % 3]
+    path = write_mix(tmp_path / "mix.pcap", seed, link=link, compress=seed % 5 == 0)
+    used = _same_report(cli, path)
+    assert used["used"], used
+    assert 0 < used["claimed_lookups"] < 250  # some claimed, some left to Python
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sparse_capture_claims_most(cli: Any, tmp_path: Path, seed: int) -> None:
+    """Many clients and names: most lookups are isolated, and clean ones get claimed."""
+    path = write_mix(tmp_path / "sparse.pcap", seed, lookups=400, clients=200, names=60, ports=5000)
+    used = _same_report(cli, path)
+    assert used["claimed_lookups"] > 150
+
+
+@pytest.mark.parametrize("cut", [0.31, 0.5, 0.77, 0.999])
+def test_damaged_capture_same_report(cli: Any, tmp_path: Path, cut: float) -> None:
+    whole = write_mix(tmp_path / "whole.pcap", 5, lookups=300, clients=50, names=30, ports=900)
+    data = whole.read_bytes()
+    cut_file = tmp_path / "cut.pcap"
+    cut_file.write_bytes(data[: int(len(data) * cut)])
+    report = _report(cli, cut_file)
+    assert report["damage"]
+    assert report["damage"][-1]["fatal"]
+    _same_report(cli, cut_file)
+
+
+def test_reasons_it_stands_aside(cli: Any, tmp_path: Path) -> None:
+    mix = write_mix(tmp_path / "mix.pcap", 1)
+    assert _report(cli, mix)["stats"]["fast_path"]["used"]
+    every = analyze_capture(mix, CaptureOptions(on_transaction=lambda tx: None))
+    assert every.stats["fast_path"] == {"used": False, "why": "turned off"}
+    assert _report(cli, mix, "--all-lookups")["stats"]["fast_path"] == {
+        "used": False,
+        "why": "every lookup is listed and replayed",
+    }
+    pcapng = next(p for p in _corpus_captures() if p.suffix == ".pcapng")
+    assert _report(cli, pcapng)["stats"]["fast_path"] == {
+        "used": False,
+        "why": "not a classic pcap file",
+    }
+    backwards = tmp_path / "backwards.pcap"
+    data = bytearray(mix.read_bytes())
+    data[24:28] = (2_000_000_000).to_bytes(4, "little")  # the first packet claims 2033
+    backwards.write_bytes(bytes(data))
+    why = _report(cli, backwards)["stats"]["fast_path"]["why"]
+    assert why == "timestamps go backwards at frame 2"
+    _same_report(cli, backwards)
