@@ -5,8 +5,9 @@ Generates a realistic capture (Ethernet/IPv4/UDP; A+AAAA lookups from many clien
 few servers; ~5% NXDOMAIN, ~1% unanswered, a few same-ID A/AAAA pairs; see
 ../shared/baselines/pcap-speed.md), then runs each command --runs times in this process's
 children, and prints the median CPU and wall seconds, the ratios, and each one's peak RSS.
-Also prints the per-message cost of dnspython's parser against dnsdoctor's own (the measured
-reason dnsdoctor reads messages itself).
+Also prints how much of the capture the C fast path claimed (engine/triage.py), and the
+per-message cost of dnspython's parser against dnsdoctor's own (the measured reason dnsdoctor
+reads messages itself).
 
     python scripts/bench_pcap.py --packets 1000000            # the speed bar
     python scripts/bench_pcap.py --packets 10000000 --no-tshark --runs 1   # the memory bar
@@ -15,6 +16,7 @@ reason dnsdoctor reads messages itself).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -208,6 +210,16 @@ def main() -> None:
             f"\ndnsdoctor vs tshark: {t[1] / d[1]:.1f}x less CPU, {t[0] / d[0]:.1f}x less wall time "
             f"(bar: >= 10x on 1M packets)"
         )
+    report = json.loads((workdir / "report.json").read_text())
+    fast = report["stats"]["fast_path"]
+    if fast["used"]:
+        share = fast["claimed_frames"] / max(report["stats"]["packets"], 1)
+        print(
+            f"fast path: {fast['claimed_lookups']} clean lookups claimed in C "
+            f"({share:.0%} of the packets); the rest went through the Python pipeline"
+        )
+    else:
+        print(f"fast path not used: {fast['why']}")
     theirs, ours = parser_costs(capture)
     print(
         f"DNS message parse: dnspython from_wire {theirs:.1f} us/msg, dnsdoctor {ours:.1f} us/msg "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, ClassVar
 
 import dns.rcode
@@ -80,10 +81,12 @@ class CaptureRule:
         return {n for n in names if getattr(cls, n) is not getattr(CaptureRule, n)}
 
 
+@cache  # dnspython's enum lookup costs ~13 µs; reports name the same few types again and again
 def type_text(qtype: int) -> str:
     return dns.rdatatype.to_text(qtype)  # type: ignore[arg-type]
 
 
+@cache
 def rcode_text(rcode: int) -> str:
     try:
         return dns.rcode.to_text(rcode)  # type: ignore[arg-type]
