@@ -47,6 +47,8 @@ def _frame(link: str, src: bytes, dst: bytes, sport: int, dport: int, payload: b
         ethertype = 0x86DD
     if link == "raw":
         return ip + udp
+    if link == "sll":
+        return struct.pack("!HHH8sH", 0, 1, 6, b"\x02" * 8, ethertype) + ip + udp
     if link == "sll2":
         return struct.pack("!HHIHBB8s", ethertype, 0, 2, 1, 0, 6, b"\x02" * 8) + ip + udp
     return (
@@ -167,7 +169,7 @@ def write_mix(
     compress: bool = False,
 ) -> Path:
     """A capture of `lookups` lookups, in time order; returns its path."""
-    writer = MixWriter(seed, v6=seed % 4 == 3)
+    writer = MixWriter(seed, v6=(seed // 4) % 2 == 1)
     rng = writer.rng
     pool = [f"svc{i}.ns{i % 2}.svc.cluster.local." for i in range(names)]
     ts = 1_700_000_000.0
@@ -176,7 +178,7 @@ def write_mix(
         client = rng.randrange(clients)
         writer.lookup(link, ts, client, rng.choice(pool), 30000 + rng.randrange(ports), servers)
     writer.records.sort()
-    link_type = {"eth": 1, "sll2": 276, "raw": 101}[link]
+    link_type = {"eth": 1, "sll": 113, "sll2": 276, "raw": 101}[link]
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, link_type))
     for when, _, frame in writer.records:
         sec = int(when)

@@ -5,6 +5,7 @@ captures crowded around the boundaries its claims depend on (tests/engine/captur
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,10 @@ from dnsdoctor.engine import triage
 from ..conftest import SAMPLES, require_corpus
 from .capture_mix import write_mix
 
-pytestmark = pytest.mark.skipif(not triage.available(), reason="the C fast path is not built")
+if not triage.available():
+    if os.environ.get("CI") == "true":  # CI installs gcc: a missing build is a failure there
+        pytest.fail("the C fast path (engine/_triage) was not built", pytrace=False)
+    pytest.skip("the C fast path is not built (no C compiler at install)", allow_module_level=True)
 
 
 def _report(cli: Any, path: Path, *extra: str) -> dict[str, Any]:
@@ -36,6 +40,15 @@ def _same_report(cli: Any, path: Path) -> dict[str, Any]:
         report["lookups"].sort(key=lambda lookup: int(lookup["uid"][1:]))
     assert fast == slow
     return used
+
+
+def _record_boundaries(data: bytes) -> set[int]:
+    """Offsets where a record of this little-endian classic pcap starts (a cut there is clean)."""
+    starts, pos = set(), 24
+    while pos + 16 <= len(data):
+        starts.add(pos)
+        pos += 16 + int.from_bytes(data[pos + 8 : pos + 12], "little")
+    return starts | {pos}
 
 
 def _corpus_captures() -> list[Path]:
@@ -59,7 +72,7 @@ def test_every_sample_same_report(cli: Any, sample: Path) -> None:
 
 @pytest.mark.parametrize("seed", range(36))
 def test_crowded_capture_same_report(cli: Any, tmp_path: Path, seed: int) -> None:
-    link = ("eth", "sll2", "raw")[seed % 3]
+    link = ("eth", "sll", "sll2", "raw")[seed % 4]
     path = write_mix(tmp_path / "mix.pcap", seed, link=link, compress=seed % 5 == 0)
     used = _same_report(cli, path)
     assert used["used"], used
@@ -78,8 +91,11 @@ def test_sparse_capture_claims_most(cli: Any, tmp_path: Path, seed: int) -> None
 def test_damaged_capture_same_report(cli: Any, tmp_path: Path, cut: float) -> None:
     whole = write_mix(tmp_path / "whole.pcap", 5, lookups=300, clients=50, names=30, ports=900)
     data = whole.read_bytes()
+    at = int(len(data) * cut)
+    while at in _record_boundaries(data):
+        at -= 1
     cut_file = tmp_path / "cut.pcap"
-    cut_file.write_bytes(data[: int(len(data) * cut)])
+    cut_file.write_bytes(data[:at])
     report = _report(cli, cut_file)
     assert report["damage"]
     assert report["damage"][-1]["fatal"]

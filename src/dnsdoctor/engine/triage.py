@@ -23,7 +23,7 @@ corpus capture, sample and a generated busy capture, with `--no-fast-path` as th
   for the replay (which skips those), and gives no rule a sample frame; rules that count it
   implement `on_folded`.
 Anything the C pass cannot prove harmless turns claiming off for the whole file (`disabled`
-says why): pcapng, Linux cooked v1, fragments, tunnels, a second interface, timestamps that go
+says why): pcapng, fragments, tunnels, DNS on a second interface, timestamps that go
 backwards. The Python path then analyses everything, as before.
 """
 

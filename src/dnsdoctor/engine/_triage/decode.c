@@ -11,35 +11,58 @@ static int ignorable_ethertype(uint16_t et) {
 
 static int tunnel_proto(uint8_t proto) { return proto == 4 || proto == 41 || proto == 47; }
 
-/* Python folds copies across interfaces once it sees a second one: claiming needs just one. */
+/* Python folds copies across interfaces once it sees a second one: claiming needs just one.
+ * SLL2 names the interface by index, SLL1 by ARPHRD type and link address. */
 static int same_interface(Triage *s, const uint8_t *data) {
-    if (s->link != 276) return 1;
-    uint32_t iface = ((uint32_t)data[4] << 24) | ((uint32_t)data[5] << 16) | ((uint32_t)data[6] << 8) | data[7];
-    if (s->have_iface && iface != s->iface) { disable(s, "a second interface"); return 0; }
+    uint8_t key[12];
+    size_t len;
+    if (s->link == 276) {
+        memcpy(key, data + 4, 4);
+        len = 4;
+    } else if (s->link == 113) {
+        size_t halen = be16(data + 4) < 8 ? be16(data + 4) : 8;
+        memcpy(key, data + 2, 2);
+        memcpy(key + 2, data + 6, halen);
+        len = 2 + halen;
+    } else {
+        return 1;
+    }
+    if (s->have_iface && (len != s->iface_len || memcmp(key, s->iface, len))) {
+        disable(s, "DNS on a second interface");
+        return 0;
+    }
     s->have_iface = 1;
-    s->iface = iface;
+    s->iface_len = len;
+    memcpy(s->iface, key, len);
     return 1;
+}
+
+/* An IP payload the fast path refused, as the slow path will see it: a tunnel stops claiming
+ * (the DNS inside has other addresses); otherwise the packet's addresses are tainted, and those
+ * of the packet an ICMP error quotes. */
+static void opaque_payload(Triage *s, uint8_t fam, const uint8_t *data, size_t n, size_t addrs,
+                           uint8_t proto, size_t l4, double ts) {
+    size_t alen = fam == 4 ? 4 : 16, quoted = l4 + 8;
+    if (tunnel_proto(proto)) { disable(s, "IP tunnel"); return; }
+    if (proto == 17 && n >= l4 + 4 && (s->tunnels[be16(data + l4)] || s->tunnels[be16(data + l4 + 2)])) {
+        disable(s, "UDP tunnel");
+        return;
+    }
+    taint_address(s, fam, data + addrs, ts);
+    taint_address(s, fam, data + addrs + alen, ts);
+    if (proto == (fam == 4 ? 1 : 58) && n >= quoted + (fam == 4 ? 20 : 40)) {
+        size_t inner = quoted + (fam == 4 ? 12 : 8);
+        taint_address(s, fam, data + inner, ts);
+        taint_address(s, fam, data + inner + alen, ts);
+    }
 }
 
 /* What the Python slow path does with an IP packet the fast path refused. */
 static void opaque_ip(Triage *s, const uint8_t *data, size_t n, size_t ip, uint16_t et, double ts) {
     if (et == 0x0800) {
         if (n < ip + 20 || data[ip] >> 4 != 4) return;  /* damage at most, never DNS */
-        size_t ihl = (size_t)(data[ip] & 0xF) * 4;
         if ((data[ip + 6] & 0x3F) || data[ip + 7]) { disable(s, "IP fragment"); return; }
-        uint8_t proto = data[ip + 9];
-        if (tunnel_proto(proto)) { disable(s, "IP tunnel"); return; }
-        size_t l4 = ip + ihl;
-        if (proto == 17 && n >= l4 + 4 && (s->tunnels[be16(data + l4)] || s->tunnels[be16(data + l4 + 2)])) {
-            disable(s, "UDP tunnel");
-            return;
-        }
-        taint_address(s, 4, data + ip + 12, ts);
-        taint_address(s, 4, data + ip + 16, ts);
-        if (proto == 1 && n >= l4 + 8 + 20) {
-            taint_address(s, 4, data + l4 + 8 + 12, ts);
-            taint_address(s, 4, data + l4 + 8 + 16, ts);
-        }
+        opaque_payload(s, 4, data, n, ip + 12, data[ip + 9], ip + (size_t)(data[ip] & 0xF) * 4, ts);
         return;
     }
     if (n < ip + 40 || data[ip] >> 4 != 6) return;
@@ -50,20 +73,11 @@ static void opaque_ip(Triage *s, const uint8_t *data, size_t n, size_t ip, uint1
         off += ((size_t)data[off + 1] + 1) * 8;
     }
     if (nh == 0 || nh == 43 || nh == 60 || nh == 44 || nh == 50 || nh == 51 || nh == 135 ||
-        nh == 139 || nh == 140 || tunnel_proto(nh)) {
-        disable(s, "IPv6 extension header or tunnel");
+        nh == 139 || nh == 140) {
+        disable(s, "an IPv6 extension header the fast path does not read");
         return;
     }
-    if (nh == 17 && n >= off + 4 && (s->tunnels[be16(data + off)] || s->tunnels[be16(data + off + 2)])) {
-        disable(s, "UDP tunnel");
-        return;
-    }
-    taint_address(s, 6, data + ip + 8, ts);
-    taint_address(s, 6, data + ip + 24, ts);
-    if (nh == 58 && n >= off + 8 + 40) {
-        taint_address(s, 6, data + off + 8 + 8, ts);
-        taint_address(s, 6, data + off + 8 + 24, ts);
-    }
+    opaque_payload(s, 6, data, n, ip + 8, nh, off, ts);
 }
 
 static int checksum_ok(const uint8_t *src, const uint8_t *dst, size_t alen, const uint8_t *seg, size_t ulen) {
@@ -130,6 +144,11 @@ void on_frame(Triage *s, const uint8_t *data, size_t n, double ts) {
         et = be16(data);
         ip = 20;
         fast_ok = n >= 60;
+    } else if (s->link == 113) {
+        if (n < 16) return;
+        et = be16(data + 14);
+        ip = 16;
+        fast_ok = n >= 56;
     } else {
         if (n < 1) return;
         et = data[0] >> 4 == 4 ? 0x0800 : data[0] >> 4 == 6 ? 0x86DD : 0;

@@ -28,7 +28,7 @@ static int32_t new_cand(Triage *s) {
 }
 
 static Server *server_for(Triage *s, uint8_t fam, const uint8_t *addr) {
-    Key k = addr_key(K_SERVER, fam, addr, 0);
+    Key k = make_key(K_SERVER, fam, addr, 0, 0);
     Entry *e = table_get(&s->servers, &k, -INFINITY);
     if (!e) return NULL;
     if (e->slot == NO_OWNER) {
@@ -72,7 +72,7 @@ static int claimable(Triage *s, Cand *c) {
     if (!positive) return 0;
     double last = c->end > c->last_query ? c->end : c->last_query;
     if (last - c->start > s->slow) return 0;
-    Key k = addr_key(K_ADDR, c->fam, c->caddr, 0);
+    Key k = make_key(K_ADDR, c->fam, c->caddr, 0, 0);
     Entry *e = table_find(&s->keys, &k);
     return !e || !(e->ts >= c->start - s->window);
 }
@@ -196,13 +196,13 @@ void on_datagram(Triage *s, const Datagram *d, double ts) {
     int query = !(m.flags & 0x8000);
     const uint8_t *client = query ? d->src : d->dst;
     uint16_t cport = query ? d->sport : d->dport;
-    Key sk = socket_key(d->fam, client, cport);
+    Key sk = make_key(K_SOCKET, d->fam, client, cport, 0);
     if (!m.ok || !m.has_question || !m.plain) {
         touch(s, &sk, ts, NO_OWNER);
         taint_address(s, d->fam, client, ts);
         return;
     }
-    Key lk = addr_key(K_LABEL, d->fam, client, label_hash(&m));
+    Key lk = make_key(K_LABEL, d->fam, client, 0, label_hash(&m));
     int simple = m.qd == 1 && m.nlabels >= 1 && ((m.flags >> 11) & 0xF) == 0 && m.qclass == 1 &&
                  (m.qtype == 1 || m.qtype == 28) && !(m.flags & 0x0200) && (query || m.rcode == 0);
     if (!simple) {

@@ -142,28 +142,19 @@ Entry *touch(Triage *s, const Key *k, double ts, int32_t slot) {
     return e;
 }
 
-Key socket_key(uint8_t fam, const uint8_t *addr, uint16_t port) {
-    Key k;
-    memset(&k, 0, sizeof k);
-    k.kind = K_SOCKET;
-    k.fam = fam;
-    k.port = port;
-    memcpy(k.addr, addr, fam == 4 ? 4 : 16);
-    return k;
-}
-
-Key addr_key(uint8_t kind, uint8_t fam, const uint8_t *addr, uint64_t h) {
+Key make_key(uint8_t kind, uint8_t fam, const uint8_t *addr, uint16_t port, uint64_t h) {
     Key k;
     memset(&k, 0, sizeof k);
     k.kind = kind;
     k.fam = fam;
+    k.port = port;
     k.h = h;
     memcpy(k.addr, addr, fam == 4 ? 4 : 16);
     return k;
 }
 
 void taint_address(Triage *s, uint8_t fam, const uint8_t *addr, double ts) {
-    Key k = addr_key(K_ADDR, fam, addr, 0);
+    Key k = make_key(K_ADDR, fam, addr, 0, 0);
     Entry *e = table_get(&s->keys, &k, s->now - s->window);
     if (!e) { disable(s, "out of memory"); return; }
     e->ts = ts;

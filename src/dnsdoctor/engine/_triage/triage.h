@@ -106,7 +106,8 @@ typedef struct {
     uint32_t frame;
     double now;
     int have_iface;
-    uint32_t iface;
+    size_t iface_len;
+    uint8_t iface[12]; /* the one interface DNS was seen on (SLL1/SLL2) */
     char disabled[160];
     long long lookups, transactions;
     uint32_t first_claim;
@@ -144,8 +145,7 @@ void set_claim(Triage *s, uint32_t frame, uint8_t value);
 void disable(Triage *s, const char *why);
 Cand *owner(Triage *s, const Entry *e);
 Entry *touch(Triage *s, const Key *k, double ts, int32_t slot);
-Key socket_key(uint8_t fam, const uint8_t *addr, uint16_t port);
-Key addr_key(uint8_t kind, uint8_t fam, const uint8_t *addr, uint64_t h);
+Key make_key(uint8_t kind, uint8_t fam, const uint8_t *addr, uint16_t port, uint64_t h);
 void taint_address(Triage *s, uint8_t fam, const uint8_t *addr, double ts);
 void table_free(Table *t);
 
