@@ -185,3 +185,41 @@ def write_mix(
         out += struct.pack("<IIII", sec, int((when - sec) * 1e6), len(frame), len(frame)) + frame
     path.write_bytes(gzip.compress(bytes(out)) if compress else bytes(out))
     return path
+
+
+def write_taint_then_retry(path: Path, fillers: int = 8200) -> Path:
+    """Client 10.1.0.1 asks once with a broken UDP checksum at t=0 and again, same socket, ID
+    and question (plus AAAA), at t=20; thousands of other clients ask cleanly until t=90."""
+    client, server = bytes([10, 1, 0, 1]), bytes([10, 96, 0, 10])
+    base = 1_700_000_000.0
+    records: list[tuple[float, int, bytes]] = []
+
+    def add(ts: float, frame: bytes) -> None:
+        records.append((ts, len(records), frame))
+
+    first = dns.message.make_query("api.example.", "A", use_edns=False)
+    first.id = 0x1234
+    broken = bytearray(_frame("eth", client, server, 40000, 53, first.to_wire()))
+    broken[40:42] = b"\x12\x34"  # a checksum that does not add up (not offload either)
+    add(base, bytes(broken))
+    for offset, qtype in ((0.0, "A"), (0.00002, "AAAA")):
+        query = dns.message.make_query("api.example.", qtype, use_edns=False)
+        query.id = 0x1234 if qtype == "A" else 0x4321
+        add(base + 20 + offset, _frame("eth", client, server, 40000, 53, query.to_wire()))
+        reply = _answer(query).to_wire()
+        add(base + 20.002 + offset, _frame("eth", server, client, 53, 40000, reply))
+    for i in range(fillers):
+        ts = base + 90 * i / fillers
+        other = bytes([10, 2 + i // 60000, (i // 250) % 240, 1 + i % 250])
+        query = dns.message.make_query(f"svc{i % 97}.example.", "A", use_edns=False)
+        query.id = i & 0xFFFF
+        add(ts, _frame("eth", other, server, 30000 + i % 20000, 53, query.to_wire()))
+        reply = _answer(query).to_wire()
+        add(ts + 0.001, _frame("eth", server, other, 53, 30000 + i % 20000, reply))
+    records.sort()
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for when, _, frame in records:
+        sec = int(when)
+        out += struct.pack("<IIII", sec, int((when - sec) * 1e6), len(frame), len(frame)) + frame
+    path.write_bytes(bytes(out))
+    return path

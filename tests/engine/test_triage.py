@@ -15,7 +15,7 @@ from dnsdoctor import CaptureOptions, analyze_capture
 from dnsdoctor.engine import triage
 
 from ..conftest import SAMPLES, require_corpus
-from .capture_mix import write_mix
+from .capture_mix import write_mix, write_taint_then_retry
 
 if not triage.available():
     if os.environ.get("CI") == "true":  # CI installs gcc: a missing build is a failure there
@@ -123,3 +123,17 @@ def test_reasons_it_stands_aside(cli: Any, tmp_path: Path) -> None:
     why = _report(cli, backwards)["stats"]["fast_path"]["why"]
     assert why == "timestamps go backwards at frame 2"
     _same_report(cli, backwards)
+
+
+@pytest.mark.parametrize("fillers", [6000, 8200, 11000])
+def test_early_taint_outlives_table_growth(cli: Any, tmp_path: Path, fillers: int) -> None:
+    """A query with a bad checksum (left to Python) and, 20 s later, the same query again from
+    the same socket: Python pairs them as one retried transaction, so the later lookup must not
+    be claimed, however much other traffic grows (and purges) the C pass's tables meanwhile.
+    (With 8,200 fillers a table growth falls between 33 s and 53 s, which dropped the early
+    taint before `horizon` outlived the claim window; the other counts move that growth.)"""
+    path = write_taint_then_retry(tmp_path / "taint.pcap", fillers)
+    assert _same_report(cli, path)["claimed_lookups"] > 1000
+    report = _report(cli, path)
+    retried = [lookup for lookup in report["lookups"] if lookup["client"] == "10.1.0.1"]
+    assert [(lookup["first_frame"], lookup["queries"]) for lookup in retried] == [(1, 2)]

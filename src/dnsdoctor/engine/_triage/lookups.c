@@ -123,7 +123,7 @@ void finalize_all(Triage *s) {
 }
 
 static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Key *lk, double ts) {
-    Entry *le = table_get(&s->keys, lk, s->now - s->window);
+    Entry *le = table_get(&s->keys, lk, s->now - s->horizon);
     if (!le) { disable(s, "out of memory"); return; }
     int32_t slot = NO_OWNER;
     if (le->ts >= ts - s->window) {
@@ -165,7 +165,7 @@ static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Ke
 }
 
 static void on_response(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Key *lk, double ts) {
-    Entry *se = table_get(&s->keys, sk, s->now - s->window);
+    Entry *se = table_get(&s->keys, sk, s->now - s->horizon);
     if (!se) { disable(s, "out of memory"); return; }
     Cand *c = se->ts >= ts - s->window ? owner(s, se) : NULL;
     int32_t slot = c ? se->slot : NO_OWNER;

@@ -45,6 +45,7 @@ static int Triage_init(Triage *s, PyObject *args, PyObject *kw) {
     }
     s->nmodes = (int)n;
     s->now = -INFINITY;
+    s->horizon = 2 * s->window + s->gap + s->slow + 1;
     int link = s->link;
     if (!(link == 1 || link == 113 || link == 276 || link == 101 || link == 228 || link == 229 || link == 12 || link == 14))
         disable(s, "a link type the fast path does not read");

@@ -125,7 +125,7 @@ Cand *owner(Triage *s, const Entry *e) {
 /* Record that `slot` (or nobody, NO_OWNER) used key k at ts; two users within the window
  * spoil each other. */
 Entry *touch(Triage *s, const Key *k, double ts, int32_t slot) {
-    Entry *e = table_get(&s->keys, k, s->now - s->window);
+    Entry *e = table_get(&s->keys, k, s->now - s->horizon);
     if (!e) { disable(s, "out of memory"); return NULL; }
     Cand *mine = slot == NO_OWNER ? NULL : &s->cands[slot];
     if (e->ts >= ts - s->window) {
@@ -155,7 +155,7 @@ Key make_key(uint8_t kind, uint8_t fam, const uint8_t *addr, uint16_t port, uint
 
 void taint_address(Triage *s, uint8_t fam, const uint8_t *addr, double ts) {
     Key k = make_key(K_ADDR, fam, addr, 0, 0);
-    Entry *e = table_get(&s->keys, &k, s->now - s->window);
+    Entry *e = table_get(&s->keys, &k, s->now - s->horizon);
     if (!e) { disable(s, "out of memory"); return; }
     e->ts = ts;
 }

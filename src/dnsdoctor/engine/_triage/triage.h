@@ -91,6 +91,10 @@ typedef struct {
     PyObject_HEAD
     int link, big, rec_len;
     double units, window, gap, min_rtt, per_decade, slow;
+    /* How long a key is remembered: an open candidate may have started up to gap + slow before
+     * its last packet and finalizes up to window after it, and an address taint up to window
+     * before its start still counts; entries older than that can go when the table grows. */
+    double horizon;
     int nmodes;
     double centres[MAX_MODES];
     uint8_t ports[65536], tunnels[65536];
