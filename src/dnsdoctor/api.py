@@ -26,7 +26,9 @@ DAMAGE_KEPT = 200  # damage records listed in a report; the rest are counted by 
 class CaptureOptions:
     ports: frozenset[int] = frozenset({53})
     rules: Iterable[type[CaptureRule]] | None = None  # None: every rule
-    on_transaction: Callable[[Transaction], None] | None = None
+    on_transaction: Callable[[Transaction], None] | None = None  # set: the fast path stays off
+    # With the fast path on, lookups it claimed (clean, quick, single-name successes, never
+    # `render.records.is_notable`) are counted but not passed here: fast_path=False passes all.
     on_lookup: Callable[[Lookup], None] | None = None
     progress: Callable[[int, int], None] | None = None
     linger: float = 30.0

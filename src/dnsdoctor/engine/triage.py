@@ -8,7 +8,7 @@ the file again, the C scanner skipping the claimed frames, and the claimed looku
 rules only as `FoldedTraffic` (per-server query counts and latency histograms).
 
 Why the report is the same as without it (tests/engine/test_triage.py checks it on every
-corpus capture, sample and a generated busy capture, with `--no-fast-path` as the reference):
+corpus capture, sample and generated crowded captures, `--no-fast-path` the reference):
 * a lookup is claimed only when nothing else used its client sockets, its (client, first label)
   or its client address within `window` = linger + 3 s of it. In the Python model a lookup
   interacts with other traffic only through those keys (pairing is per socket, grouping per
@@ -43,7 +43,7 @@ try:
 except ImportError:  # built without a C compiler: the Python path does everything
     _triage = None  # type: ignore[assignment]
 
-WINDOW_MARGIN = 3.0  # seconds beyond the linger time: sweep granularity and clock slack
+WINDOW_MARGIN = 3.0  # seconds beyond the linger time: slack for equal and rounded timestamps
 SLOW = 0.5  # a lookup or answer this slow is notable (render/records.is_notable, DD109)
 
 

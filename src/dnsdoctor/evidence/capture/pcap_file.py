@@ -45,7 +45,6 @@ class PcapFile:
     """Streams the records of a classic pcap file from a ByteSource positioned at its start."""
 
     file_format = "pcap"
-    counts_frames = True
 
     def __init__(self, src: ByteSource, head: bytes, claims: bytes = b"") -> None:
         self.src = src
