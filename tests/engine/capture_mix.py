@@ -33,30 +33,52 @@ FAULTS = (
     ("retry", 2),
     ("truncated", 1),
     ("slow", 4),
+    ("icmp", 1),
+    ("bad-checksum", 1),
+    ("malformed", 1),
 )
 
 
 def _frame(link: str, src: bytes, dst: bytes, sport: int, dport: int, payload: bytes) -> bytes:
     udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    if len(src) == 16:
+        udp = _with_v6_checksum(src, dst, udp)
+    return _ip_frame(link, src, dst, 17, udp)
+
+
+def _ip_frame(link: str, src: bytes, dst: bytes, proto: int, body: bytes) -> bytes:
     if len(src) == 4:
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0, src, dst)
+        ip = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 0, 0x4000, 64, proto, 0, src, dst
+        )
         ethertype = 0x0800
     else:
-        ip = struct.pack("!IHBB16s16s", 6 << 28, len(udp), 17, 64, src, dst)
-        udp = _with_v6_checksum(src, dst, udp)
+        ip = struct.pack("!IHBB16s16s", 6 << 28, len(body), proto, 64, src, dst)
         ethertype = 0x86DD
     if link == "raw":
-        return ip + udp
+        return ip + body
     if link == "sll":
-        return struct.pack("!HHH8sH", 0, 1, 6, b"\x02" * 8, ethertype) + ip + udp
+        return struct.pack("!HHH8sH", 0, 1, 6, b"\x02" * 8, ethertype) + ip + body
     if link == "sll2":
-        return struct.pack("!HHIHBB8s", ethertype, 0, 2, 1, 0, 6, b"\x02" * 8) + ip + udp
+        return struct.pack("!HHIHBB8s", ethertype, 0, 2, 1, 0, 6, b"\x02" * 8) + ip + body
     return (
         b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
         + struct.pack("!H", ethertype)
         + ip
-        + udp
+        + body
     )
+
+
+def _icmp_unreachable(quoted_frame_ip: bytes, v6: bool) -> bytes:
+    """Port unreachable quoting the start of the packet it answers (checksum left zero)."""
+    if v6:
+        return struct.pack("!BBHI", 1, 4, 0, 0) + quoted_frame_ip[:1232]
+    return struct.pack("!BBHI", 3, 3, 0, 0) + quoted_frame_ip[:60]
+
+
+def _tcp_segment(sport: int, dport: int, seq: int, message: bytes) -> bytes:
+    data = struct.pack("!H", len(message)) + message
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, 1, 5 << 4, 0x18, 65535, 0, 0) + data
 
 
 def _with_v6_checksum(src: bytes, dst: bytes, udp: bytes) -> bytes:
@@ -81,12 +103,16 @@ def _answer(query: dns.message.Message, rcode: int = 0, addresses: int = 1) -> d
     return reply
 
 
+IP_OFFSET = {"raw": 0, "eth": 14, "sll": 16, "sll2": 20}
+
+
 class MixWriter:
     def __init__(self, seed: int, v6: bool) -> None:
         self.rng = random.Random(seed)
         self.v6 = v6
         self.records: list[tuple[float, int, bytes]] = []
         self.order = 0
+        self.last_dns = -1
 
     def addr(self, kind: str, index: int) -> bytes:
         if self.v6:
@@ -109,6 +135,8 @@ class MixWriter:
             query.id = ident if same_id or n == 0 else rng.randrange(65536)
             sent = ts + n * 0.00002
             self._emit(link, sent, c, s, port, 53, query.to_wire())
+            if fault == "bad-checksum" and n == 0:
+                self.corrupt_checksum(link)
             if fault == "retry" and n == 0:
                 sent += rng.choice((2.5, 5.0))
                 self._emit(link, sent, c, s, port, 53, query.to_wire())
@@ -129,6 +157,11 @@ class MixWriter:
         rtt = rng.expovariate(1 / 0.003)
         if fault == "lost" and rng.random() < 0.7:
             return
+        if fault == "icmp":
+            quoted = _frame("raw", c, s, port, 53, query.to_wire())
+            icmp = _icmp_unreachable(quoted, len(c) == 16)
+            self._emit_ip(link, sent + rtt, s, c, 58 if len(c) == 16 else 1, icmp)
+            return
         if fault == "slow":
             rtt = rng.choice((0.45, 0.4999, 0.5, 0.55, 1.0, 2.0, 5.0))
         reply = {"nxdomain": lambda: _answer(query, 3), "servfail": lambda: _answer(query, 2)}.get(
@@ -137,6 +170,13 @@ class MixWriter:
         if fault == "truncated":
             reply.flags |= dns.flags.TC
         wire = bytearray(reply.to_wire())
+        if fault == "malformed":
+            wire = wire[:-3]  # the last record runs past the end
+        if fault == "truncated" and rng.random() < 0.6:  # retried over TCP, as glibc does
+            full = _answer(query, 0, 1).to_wire()
+            at = sent + rtt + 0.001
+            self._emit_ip(link, at, c, s, 6, _tcp_segment(port + 1000, 53, 7, query.to_wire()))
+            self._emit_ip(link, at + 0.002, s, c, 6, _tcp_segment(53, port + 1000, 9, full))
         if fault == "other-question":
             other = dns.message.make_query("elsewhere.example.", "A", use_edns=False)
             other.id = query.id
@@ -155,6 +195,23 @@ class MixWriter:
     ) -> None:
         self.order += 1
         self.records.append((ts, self.order, _frame(link, src, dst, sp, dp, p)))
+        self.last_dns = len(self.records) - 1
+        if self.rng.random() < 0.02:  # unrelated traffic: NTP
+            ntp = struct.pack("!HHHH", 123, 123, 56, 0) + bytes(48)
+            self._emit_ip(link, ts + 0.0001, src, dst, 17, ntp)
+
+    def _emit_ip(
+        self, link: str, ts: float, src: bytes, dst: bytes, proto: int, body: bytes
+    ) -> None:
+        self.order += 1
+        self.records.append((ts, self.order, _ip_frame(link, src, dst, proto, body)))
+
+    def corrupt_checksum(self, link: str) -> None:
+        """Break the UDP checksum of the frame just written (kept by Python, left by C)."""
+        ts, order, frame = self.records[self.last_dns]
+        broken = bytearray(frame)
+        broken[IP_OFFSET[link] + (40 if self.v6 else 20) + 6] ^= 0x5A
+        self.records[self.last_dns] = (ts, order, bytes(broken))
 
 
 def write_mix(

@@ -79,6 +79,21 @@ def test_crowded_capture_same_report(cli: Any, tmp_path: Path, seed: int) -> Non
     assert 0 < used["claimed_lookups"] < 250  # some claimed, some left to Python
 
 
+def test_crowded_captures_hold_every_kind_of_trouble(tmp_path: Path) -> None:
+    """The generator really mixes in what the C pass must leave to Python."""
+    seen: dict[str, int] = {}
+    for seed in range(8):
+        path = write_mix(tmp_path / f"mix{seed}.pcap", seed, link=("eth", "sll")[seed % 2])
+        stats = analyze_capture(path, CaptureOptions(fast_path=False)).stats
+        for key in ("icmp_errors", "tcp_messages", "malformed_messages", "non_dns_packets"):
+            seen[key] = seen.get(key, 0) + stats[key]
+        for kind, count in stats["damage"]["by_kind"].items():
+            seen[kind] = seen.get(kind, 0) + count
+    for key in ("icmp_errors", "tcp_messages", "malformed_messages", "non_dns_packets"):
+        assert seen[key] > 0, key
+    assert seen.get("bad-udp-checksum", 0) > 0, seen
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_sparse_capture_claims_most(cli: Any, tmp_path: Path, seed: int) -> None:
     """Many clients and names: most lookups are isolated, and clean ones get claimed."""
