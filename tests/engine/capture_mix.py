@@ -224,6 +224,7 @@ def write_mix(
     servers: int = 3,
     link: str = "eth",
     compress: bool = False,
+    pcapng: bool = False,
 ) -> Path:
     """A capture of `lookups` lookups, in time order; returns its path."""
     writer = MixWriter(seed, v6=(seed // 4) % 2 == 1)
@@ -236,12 +237,40 @@ def write_mix(
         writer.lookup(link, ts, client, rng.choice(pool), 30000 + rng.randrange(ports), servers)
     writer.records.sort()
     link_type = {"eth": 1, "sll": 113, "sll2": 276, "raw": 101}[link]
-    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, link_type))
-    for when, _, frame in writer.records:
-        sec = int(when)
-        out += struct.pack("<IIII", sec, int((when - sec) * 1e6), len(frame), len(frame)) + frame
+    out = _pcapng(writer.records, link_type, seed) if pcapng else _pcap(writer.records, link_type)
     path.write_bytes(gzip.compress(bytes(out)) if compress else bytes(out))
     return path
+
+
+def _pcap(records: list[tuple[float, int, bytes]], link_type: int) -> bytearray:
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, link_type))
+    for when, _, frame in records:
+        sec = int(when)
+        out += struct.pack("<IIII", sec, int((when - sec) * 1e6), len(frame), len(frame)) + frame
+    return out
+
+
+def _block(kind: int, body: bytes) -> bytes:
+    body += bytes(-len(body) % 4)
+    return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+
+def _pcapng(records: list[tuple[float, int, bytes]], link_type: int, seed: int) -> bytearray:
+    """One section, one interface; nanosecond or microsecond stamps, some with an offset."""
+    nano = seed % 2 == 0
+    offset = 1_000 if seed % 3 == 0 else 0
+    options = struct.pack("<HHB3x", 9, 1, 9 if nano else 6)
+    if offset:
+        options += struct.pack("<HHq", 14, 8, offset)
+    options += struct.pack("<HH", 0, 0)
+    out = bytearray(_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+    out += _block(1, struct.pack("<HHI", link_type, 0, 0) + options)
+    units = 10**9 if nano else 10**6
+    for when, _, frame in records:
+        stamp = round((when - offset) * units)
+        head = struct.pack("<IIIII", 0, stamp >> 32, stamp & 0xFFFFFFFF, len(frame), len(frame))
+        out += _block(6, head + frame)
+    return out
 
 
 def write_taint_then_retry(path: Path, fillers: int = 8200) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,8 @@ def test_every_sample_same_report(cli: Any, sample: Path) -> None:
 @pytest.mark.parametrize("seed", range(36))
 def test_crowded_capture_same_report(cli: Any, tmp_path: Path, seed: int) -> None:
     link = ("eth", "sll", "sll2", "raw")[seed % 4]
-    path = write_mix(tmp_path / "mix.pcap", seed, link=link, compress=seed % 5 == 0)
+    pcapng = seed % 3 == 1
+    path = write_mix(tmp_path / "mix.pcap", seed, link=link, compress=seed % 5 == 0, pcapng=pcapng)
     used = _same_report(cli, path)
     assert used["used"], used
     assert 0 < used["claimed_lookups"] < 250  # some claimed, some left to Python
@@ -126,11 +128,16 @@ def test_reasons_it_stands_aside(cli: Any, tmp_path: Path) -> None:
         "used": False,
         "why": "every lookup is listed and replayed",
     }
-    pcapng = next(p for p in _corpus_captures() if p.suffix == ".pcapng")
+    pcapng = write_mix(tmp_path / "spb.pcapng", 1, pcapng=True)
+    data = bytearray(pcapng.read_bytes())
+    first_packet = 28 + struct.unpack_from("<I", data, 32)[0]  # after the SHB and the IDB
+    data[first_packet : first_packet + 4] = struct.pack("<I", 2)  # an obsolete packet block
+    pcapng.write_bytes(bytes(data))
     assert _report(cli, pcapng)["stats"]["fast_path"] == {
         "used": False,
-        "why": "not a classic pcap file",
+        "why": "simple or obsolete packet blocks at frame 0",  # frames count EPBs only
     }
+    _same_report(cli, pcapng)
     backwards = tmp_path / "backwards.pcap"
     data = bytearray(mix.read_bytes())
     data[24:28] = (2_000_000_000).to_bytes(4, "little")  # the first packet claims 2033

@@ -3,7 +3,7 @@
 On a busy capture almost every lookup is a quick, clean success: A and AAAA each sent once and
 answered once with NOERROR, well under half a second. The Python pipeline spends ~50 µs a
 packet on those, to conclude nothing but counters. `triage_capture` makes a first pass in C
-(engine/_triage/) over a classic pcap and *claims* such lookups; the normal pipeline then reads
+(engine/_triage/) over a pcap or pcapng and *claims* such lookups; the normal pipeline then reads
 the file again, the C scanner skipping the claimed frames, and the claimed lookups reach the
 rules only as `FoldedTraffic` (per-server query counts and latency histograms).
 
@@ -23,8 +23,8 @@ corpus capture, sample and generated crowded captures, `--no-fast-path` the refe
   for the replay (which skips those), and gives no rule a sample frame; rules that count it
   implement `on_folded`.
 Anything the C pass cannot prove harmless turns claiming off for the whole file (`disabled`
-says why): pcapng, fragments, tunnels, DNS on a second interface, timestamps that go
-backwards. The Python path then analyses everything, as before.
+says why): fragments, tunnels, DNS on a second interface, timestamps that go backwards, a
+pcapng block the Python reader would report as damage. The Python path then analyses everything, as before.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dnsdoctor.evidence.capture.pcap_file import FILE_HEADER_LEN, MAGICS
+from dnsdoctor.evidence.capture.pcapng_file import MAGIC as PCAPNG_MAGIC
 from dnsdoctor.evidence.capture.source import ByteSource
 from dnsdoctor.evidence.capture.tunnel import UDP_TUNNELS
 
@@ -90,17 +91,21 @@ def triage_capture(
     src = ByteSource(path, progress)
     try:
         head = src.read(FILE_HEADER_LEN)
-        if len(head) < FILE_HEADER_LEN or head[:4] not in MAGICS:
-            return None, "not a classic pcap file"
-        order, units, rec_len = MAGICS[head[:4]]
-        link = struct.unpack_from(order + "I", head, 20)[0] & 0xFFFF
+        if head[:4] == PCAPNG_MAGIC:
+            # rec_len 0: pcapng; byte order, link types and resolutions come from its blocks
+            link, big, units, rec_len, pending = 0, False, 1, 0, head
+        elif len(head) == FILE_HEADER_LEN and head[:4] in MAGICS:
+            order, units, rec_len = MAGICS[head[:4]]
+            link = struct.unpack_from(order + "I", head, 20)[0] & 0xFFFF
+            big, pending = order == ">", b""
+        else:
+            return None, "not a pcap or pcapng file"
         tunnels = frozenset(UDP_TUNNELS) - ports
         triage = _triage.Triage(
-            link, order == ">", float(units), rec_len, tuple(ports), tuple(tunnels),
+            link, big, float(units), rec_len, tuple(ports), tuple(tunnels),
             linger + WINDOW_MARGIN, gap, SLOW, _MIN_RTT, float(_BUCKETS_PER_DECADE),
             tuple(float(centre) for centre, _ in TIMEOUT_MODES),
         )  # fmt: skip
-        pending = b""
         while True:
             chunk = src.read()
             if not chunk:

@@ -25,7 +25,8 @@ static int same_interface(Triage *s, const uint8_t *data) {
         memcpy(key + 2, data + 6, halen);
         len = 2 + halen;
     } else {
-        return 1;
+        memcpy(key, &s->iface_number, 4);
+        len = 4;
     }
     if (s->have_iface && (len != s->iface_len || memcmp(key, s->iface, len))) {
         disable(s, "DNS on a second interface");
@@ -161,4 +162,9 @@ void on_frame(Triage *s, const uint8_t *data, size_t n, double ts) {
     }
     if (fast_ok && fast(s, data, n, ip, et == 0x86DD, ts)) return;
     if (same_interface(s, data)) opaque_ip(s, data, n, ip, et, ts);
+}
+
+int link_supported(int link) {
+    return link == 1 || link == 113 || link == 276 || link == 101 || link == 228 || link == 229 ||
+           link == 12 || link == 14;
 }

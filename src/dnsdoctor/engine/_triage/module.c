@@ -46,8 +46,7 @@ static int Triage_init(Triage *s, PyObject *args, PyObject *kw) {
     s->nmodes = (int)n;
     s->now = -INFINITY;
     s->horizon = 2 * s->window + s->gap + s->slow + 1;
-    int link = s->link;
-    if (!(link == 1 || link == 113 || link == 276 || link == 101 || link == 228 || link == 229 || link == 12 || link == 14))
+    if (s->rec_len && !link_supported(s->link))  /* rec_len 0: pcapng, links per interface */
         disable(s, "a link type the fast path does not read");
     return 0;
 }
@@ -72,7 +71,8 @@ static PyObject *Triage_feed(Triage *s, PyObject *arg) {
     size_t n = (size_t)view.len, pos = 0, rec = (size_t)s->rec_len;
     int damaged = 0;
     Py_BEGIN_ALLOW_THREADS
-    while (!s->disabled[0] && pos + rec <= n) {
+    if (!rec) pos = pcapng_feed(s, buf, n);
+    while (rec && !s->disabled[0] && pos + rec <= n) {
         uint32_t sec = rd32(buf + pos, s->big), frac = rd32(buf + pos + 4, s->big);
         uint32_t caplen = rd32(buf + pos + 8, s->big);
         if (caplen > MAX_CAPLEN) { damaged = 1; break; }

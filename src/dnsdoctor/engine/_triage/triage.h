@@ -1,19 +1,21 @@
 #ifndef DNSDOCTOR_TRIAGE_H
 #define DNSDOCTOR_TRIAGE_H
-/* The capture fast path: claim the clean, isolated lookups of a classic pcap so the Python
+/* The capture fast path: claim the clean, isolated lookups of a pcap or pcapng so the Python
  * pipeline only sees the rest (see engine/triage.py for the contract and why it is exact).
  *
- * Pass 1 (Triage.feed/finish) decodes what the Python fast path decodes (Ethernet with one
- * 802.1Q tag, SLL2, raw IP; IPv4 without options or fragments, IPv6 without extension
- * headers; UDP with a DNS port and a valid or absent checksum), parses the DNS message exactly
- * as evidence/dns_message.py does, and groups queries into candidate lookups keyed by client
- * address and first label. A candidate is claimed only when nothing else touched its sockets,
- * its (client, first label) or its client address within `window` seconds of it, and it is a
- * clean, quick, single-name success (every query sent once and answered once with NOERROR).
+ * Pass 1 (Triage.feed/finish, pcap or pcapng) decodes what the Python fast path decodes
+ * (Ethernet with one 802.1Q tag, SLL, SLL2, raw IP; IPv4 without options or fragments, IPv6
+ * without extension headers; UDP with a DNS port and a valid or absent checksum), parses the
+ * DNS message exactly as evidence/dns_message.py does, and groups queries into candidate
+ * lookups keyed by client address and first label. A candidate is claimed only when nothing
+ * else touched its sockets, its (client, first label) or its client address within `window`
+ * seconds of it, and it is a clean, quick, single-name success (every query sent once and
+ * answered once with NOERROR).
  * Anything it cannot prove harmless (fragments, tunnels, QinQ, reordered timestamps, a second
  * interface) switches claiming off for the whole file: the Python path then does everything.
  *
- * Pass 2 (scan) walks the same records and hands Python every frame that was not claimed.
+ * Pass 2 (scan) walks the same pcap records and hands Python every frame that was not claimed;
+ * for pcapng the Python reader skips the claimed frames itself.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -87,6 +89,15 @@ typedef struct {
     long long modes[MAX_MODES], shoulders[MAX_MODES];
 } Server;
 
+#define MAX_IFACES 64
+
+typedef struct {
+    int link;
+    uint32_t number; /* counted across sections, as the Python reader numbers interfaces */
+    uint64_t units;
+    int64_t offset;
+} Iface;
+
 typedef struct {
     PyObject_HEAD
     int link, big, rec_len;
@@ -111,7 +122,11 @@ typedef struct {
     double now;
     int have_iface;
     size_t iface_len;
-    uint8_t iface[12]; /* the one interface DNS was seen on (SLL1/SLL2) */
+    uint8_t iface[12]; /* the one interface DNS was seen on */
+    uint32_t iface_number; /* pcapng: the interface of the frame being decoded */
+    Iface section[MAX_IFACES]; /* pcapng: the current section's interfaces */
+    int nsection;
+    uint32_t ninterfaces;
     char disabled[160];
     long long lookups, transactions;
     uint32_t first_claim;
@@ -164,5 +179,9 @@ void finalize_all(Triage *s);
 
 /* decode.c */
 void on_frame(Triage *s, const uint8_t *data, size_t n, double ts);
+int link_supported(int link);
+
+/* pcapng.c */
+size_t pcapng_feed(Triage *s, const uint8_t *buf, size_t n);
 
 #endif

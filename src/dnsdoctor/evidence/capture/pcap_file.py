@@ -4,9 +4,8 @@
 ``(offset, ts, link_type, interface, data, cut)`` where `cut` says the snaplen cut the packet,
 and ends with at most one fatal Damage when the file is cut or a record length is absurd.
 
-Records the capture fast path claimed (`claims`, engine/triage.py) are counted but not yielded;
-`frame` is the number of the record last yielded, `claimed_tx`/`claimed_lookups` how many
-claimed transactions and lookups came before it. The C scanner (engine/_triage) slices the
+Records the capture fast path claimed (`claims`, engine/triage.py) are counted in `count`
+(frame_count.py) but not yielded. The C scanner (engine/_triage) slices the
 whole records of each chunk; the Python loop below handles what straddles a chunk boundary
 and the damage, so both paths report a cut file the same way.
 """
@@ -16,6 +15,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
+from dnsdoctor.evidence.capture.frame_count import FrameCount
 from dnsdoctor.evidence.capture.records import Damage
 from dnsdoctor.evidence.capture.source import ByteSource
 from dnsdoctor.evidence.capture.window import refill
@@ -51,13 +51,7 @@ class PcapFile:
         self._head = head  # the first bytes already read from src
         self.consumed = 0  # stream offset just past the last whole record
         self.link_type = -1
-        self.claims = claims
-        self.frame = 0
-        self.frames = 0  # records read, claimed ones included
-        self.claimed_tx = 0
-        self.claimed_lookups = 0
-        self.first_ts: float | None = None
-        self.last_ts: float | None = None
+        self.count = FrameCount(claims)
 
     def link_counts(self, packets: int) -> dict[int, int]:
         return {self.link_type: packets} if packets else {}
@@ -82,25 +76,23 @@ class PcapFile:
         base = 0
         n = len(buf)
         big = order == ">"
+        count = self.count
         while True:
             if _scan is not None and pos + rec_len <= n:
                 items, pos, frames, txs, lookups, first, last = _scan(
-                    buf, pos, self.frames, self.claims, big, units, rec_len,
-                    self.claimed_tx, self.claimed_lookups,
+                    buf, pos, count.frames, count.claims, big, units, rec_len,
+                    count.claimed_tx, count.claimed_lookups,
                 )  # fmt: skip
-                if self.first_ts is None:
-                    self.first_ts = first
+                if count.first_ts is None:
+                    count.first_ts = first
                 if last is not None:
-                    self.last_ts = last
+                    count.last_ts = last
                 for at, ts, data, cut, frame, txs_before, lookups_before in items:
-                    self.frame, self.claimed_tx, self.claimed_lookups = (
-                        frame,
-                        txs_before,
-                        lookups_before,
-                    )
+                    count.frame, count.claimed_tx = frame, txs_before
+                    count.claimed_lookups = lookups_before
                     self.consumed = base + at + rec_len + len(data)
                     yield (base + at, ts, link, 0, data, cut)
-                self.frames, self.claimed_tx, self.claimed_lookups = frames, txs, lookups
+                count.frames, count.claimed_tx, count.claimed_lookups = frames, txs, lookups
                 self.consumed = base + pos
             if pos + rec_len > n:
                 buf, base = refill(src, buf, base, pos, rec_len)
@@ -133,16 +125,8 @@ class PcapFile:
             self.consumed = base + end
             pos = end
             ts = sec + frac / units
-            if self.first_ts is None:
-                self.first_ts = ts
-            self.last_ts = ts
-            self.frames += 1
-            mark = self.claims[self.frames - 1] if self.frames <= len(self.claims) else 0
-            if mark:
-                self.claimed_tx += mark >= 2
-                self.claimed_lookups += mark == 3
+            if count.claimed(ts):
                 continue
-            self.frame = self.frames
             yield (base + start - rec_len, ts, link, 0, buf[start:end], caplen < origlen)
 
 

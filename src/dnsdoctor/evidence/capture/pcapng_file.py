@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
+from dnsdoctor.evidence.capture.frame_count import FrameCount
 from dnsdoctor.evidence.capture.pcap_file import RawPacket
 from dnsdoctor.evidence.capture.records import Damage
 from dnsdoctor.evidence.capture.source import ByteSource
@@ -47,10 +48,11 @@ class PcapngFile:
 
     file_format = "pcapng"
 
-    def __init__(self, src: ByteSource, head: bytes) -> None:
+    def __init__(self, src: ByteSource, head: bytes, claims: bytes = b"") -> None:
         self.src = src
         self._head = head
         self.consumed = 0
+        self.count = FrameCount(claims)  # frames the fast path claimed are not yielded
         self.interfaces = 0  # IDBs seen so far, over all sections
         self._section: list[_Iface] = []
         self._all: list[_Iface] = []
@@ -147,7 +149,7 @@ class PcapngFile:
             self._section = []
         return None
 
-    def _packet(
+    def _packet(  # None: the fast path claimed it
         self,
         buf: bytes,
         start: int,
@@ -158,7 +160,7 @@ class PcapngFile:
         caplen: int,
         origlen: int,
         offset: int,
-    ) -> RawPacket:
+    ) -> RawPacket | None:
         if iface >= len(self._section):
             raise _Fatal(
                 "unknown-interface", f"packet on interface {iface} that was never described"
@@ -171,6 +173,8 @@ class PcapngFile:
         ifc.packets += 1
         sec, frac = divmod((hi << 32) | lo, ifc.units)
         ts = (sec + ifc.offset) + frac / ifc.units
+        if self.count.claimed(ts):
+            return None
         return (offset, ts, ifc.link, ifc.number, buf[start : start + caplen], caplen < origlen)
 
     def _simple_packet(self, buf: bytes, pos: int, blen: int, offset: int) -> RawPacket:
@@ -185,6 +189,7 @@ class PcapngFile:
         if ifc.snaplen:
             caplen = min(caplen, ifc.snaplen)
         data = buf[pos + 12 : pos + 12 + caplen]
+        self.count.claimed(0.0)  # never claimed: the fast path stands aside for these blocks
         return (offset, 0.0, ifc.link, ifc.number, data, caplen < origlen)
 
     def _interface(self, buf: bytes, pos: int, blen: int) -> None:

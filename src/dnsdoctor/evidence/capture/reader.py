@@ -52,7 +52,7 @@ class CaptureReader:
         claims: bytes = b"",
     ) -> None:
         self.path = path
-        self.claims = claims  # frames the capture fast path claimed (classic pcap only)
+        self.claims = claims  # frames the capture fast path claimed (engine/triage.py)
         self.ports = frozenset(ports)
         self.progress = progress
         self.stats = CaptureStats()
@@ -86,7 +86,6 @@ class CaptureReader:
     def _stream(self, fmt: PcapFile | PcapngFile) -> Iterator[CaptureRecord]:
         decoder = PacketDecoder(self.ports)
         decode = decoder.decode
-        counted = isinstance(fmt, PcapFile)  # it numbers frames itself, claimed ones included
         frame = n_dns = n_icmp = n_damage = 0
         first_ts: float | None = None
         ts: float | None = None
@@ -97,9 +96,7 @@ class CaptureReader:
                     yield item
                     return
                 offset, ts, link, iface, data, cut = item  # type: ignore[misc]
-                frame = fmt.frame if counted else frame + 1  # type: ignore[union-attr]
-                if first_ts is None:
-                    first_ts = ts
+                frame = fmt.count.frame  # numbered by the file reader, claimed frames included
                 try:
                     found = decode(frame, ts, link, iface, data, offset, cut)
                 except Exception as exc:  # last line of defence: a decoder bug is damage too
@@ -122,9 +119,9 @@ class CaptureReader:
         finally:
             stats = self.stats
             stats.bytes_read = fmt.consumed
-            if isinstance(fmt, PcapFile):
-                frame, first_ts, ts = fmt.frames, fmt.first_ts, fmt.last_ts
-                n_dns += 2 * fmt.claimed_tx  # a claimed transaction is one query, one answer
+            frames = fmt.count
+            frame, first_ts, ts = frames.frames, frames.first_ts, frames.last_ts
+            n_dns += 2 * frames.claimed_tx  # a claimed transaction is one query, one answer
             stats.packets = frame
             stats.link_types = {}
             for link, count in fmt.link_counts(frame).items():
@@ -142,9 +139,7 @@ class CaptureReader:
     def claimed_counts(self) -> tuple[int, int]:
         """Claimed transactions and lookups before the record last yielded (engine/triage.py)."""
         fmt = self._format
-        if isinstance(fmt, PcapFile):
-            return fmt.claimed_tx, fmt.claimed_lookups
-        return 0, 0
+        return (fmt.count.claimed_tx, fmt.count.claimed_lookups) if fmt is not None else (0, 0)
 
 
 def _sniff(head: bytes, src: ByteSource, claims: bytes = b"") -> PcapFile | PcapngFile | None:
@@ -156,7 +151,7 @@ def _sniff(head: bytes, src: ByteSource, claims: bytes = b"") -> PcapFile | Pcap
     if magic in MAGICS:
         return PcapFile(src, head, claims)
     if magic == pcapng_file.MAGIC:
-        return PcapngFile(src, head)
+        return PcapngFile(src, head, claims)
     if len(magic) < 4 and any(m.startswith(magic) for m in _ALL_MAGICS):
         return None
     raise CaptureFormatError(
