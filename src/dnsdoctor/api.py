@@ -61,9 +61,10 @@ class _Analysis:
         self.counters = _Counters()
         self.rules = [rule() for rule in (options.rules or capture_rules())]
         self.replayer = options.replayer or LookupReplayer()
-        for rule in self.rules:
-            if hasattr(rule, "use_replayer"):
-                rule.use_replayer(self.replayer)
+        replay_rules = [rule for rule in self.rules if hasattr(rule, "use_replayer")]
+        for rule in replay_rules:
+            rule.use_replayer(self.replayer)
+        self._replays = bool(replay_rules)
         self._tx_hooks = self._hooks("on_transaction")
         self._lookup_hooks = self._hooks("on_lookup")
         self._orphan_hooks = self._hooks("on_orphan")
@@ -169,7 +170,7 @@ class _Analysis:
         c.lookups += folded.lookups
         for hook in self._hooks("on_folded"):
             hook(folded)
-        if any(hasattr(rule, "use_replayer") for rule in self.rules):
+        if self._replays:
             self.replayer.skipped_clean += folded.lookups  # claimed lookups are all clean
 
     def _malformed(self, dg: Datagram, msg: Any, reason: str, offset: int) -> None:

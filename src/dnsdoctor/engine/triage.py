@@ -24,7 +24,8 @@ corpus capture, sample and generated crowded captures, `--no-fast-path` the refe
   implement `on_folded`.
 Anything the C pass cannot prove harmless turns claiming off for the whole file (`disabled`
 says why): fragments, tunnels, DNS on a second interface, timestamps that go backwards, a
-pcapng block the Python reader would report as damage. The Python path then analyses everything, as before.
+pcapng block the Python reader would report as damage. The Python path then analyses
+everything, as before.
 """
 
 from __future__ import annotations

@@ -34,11 +34,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dnsdoctor.engine.transaction import ICMP_ERROR, IN_FLIGHT, Transaction
-from dnsdoctor.engine.triage import FoldedTraffic
 from dnsdoctor.model import CountEvidence, Finding, FrameEvidence, Severity
 from dnsdoctor.rules.base import CaptureContext, CaptureRule, pct, send_evidence
+
+if TYPE_CHECKING:
+    from dnsdoctor.engine.triage import FoldedTraffic
 
 MIN_QUERIES = 2
 MAX_ANSWERED_SHARE = 0.5

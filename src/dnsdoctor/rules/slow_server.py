@@ -37,11 +37,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from dnsdoctor.engine.transaction import Transaction
-from dnsdoctor.engine.triage import FoldedServer, FoldedTraffic
 from dnsdoctor.model import CountEvidence, Evidence, Finding, FrameEvidence, Severity
 from dnsdoctor.rules.base import CaptureContext, CaptureRule, reply_evidence
+
+if TYPE_CHECKING:
+    from dnsdoctor.engine.triage import FoldedServer, FoldedTraffic
 
 MIN_ANSWERS = 3
 P90_LIMIT = 0.5

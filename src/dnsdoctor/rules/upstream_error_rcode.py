@@ -32,9 +32,9 @@ RFC 1035 section 4.1.1; RFC 8914 (Extended DNS Errors); musl src/network/res_mse
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from dnsdoctor.engine.transaction import Transaction
-from dnsdoctor.engine.triage import FoldedTraffic
 from dnsdoctor.evidence.dns_message import (
     RCODE_FORMERR,
     RCODE_NOTIMP,
@@ -43,6 +43,9 @@ from dnsdoctor.evidence.dns_message import (
 )
 from dnsdoctor.model import CountEvidence, Finding, FrameEvidence, Severity
 from dnsdoctor.rules.base import CaptureContext, CaptureRule, pct, rcode_text, reply_evidence
+
+if TYPE_CHECKING:
+    from dnsdoctor.engine.triage import FoldedTraffic
 
 ERROR_RCODES = (RCODE_SERVFAIL, RCODE_REFUSED, RCODE_FORMERR, RCODE_NOTIMP)
 MIN_ANSWERS = 3

@@ -3,8 +3,6 @@
  * for the file when the slow path could find DNS under other addresses (tunnels, fragments). */
 #include "triage.h"
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
 static int ignorable_ethertype(uint16_t et) {
     return et == 0x0806 || et == 0x8035 || et == 0x88CC || et == 0x888E;
 }
@@ -118,7 +116,7 @@ static int fast(Triage *s, const uint8_t *data, size_t n, size_t ip, int v6, dou
     return 1;
 }
 
-void on_frame(Triage *s, const uint8_t *data, size_t n, double ts) {
+static void on_frame(Triage *s, const uint8_t *data, size_t n, double ts) {
     uint16_t et = 0;
     size_t ip = 0;
     int fast_ok = 0;
@@ -162,6 +160,15 @@ void on_frame(Triage *s, const uint8_t *data, size_t n, double ts) {
     }
     if (fast_ok && fast(s, data, n, ip, et == 0x86DD, ts)) return;
     if (same_interface(s, data)) opaque_ip(s, data, n, ip, et, ts);
+}
+
+/* One record of the file, in file order: finish the candidates it outdates, then decode it. */
+void on_record(Triage *s, const uint8_t *data, size_t n, double ts) {
+    s->frame++;
+    if (ts < s->now) { disable(s, "timestamps go backwards"); return; }
+    s->now = ts;
+    expire(s, ts);
+    on_frame(s, data, n, ts);
 }
 
 int link_supported(int link) {

@@ -59,8 +59,6 @@ static long skip_name(const uint8_t *buf, size_t size, size_t pos) {
     return walk_name(buf, size, pos, NULL);
 }
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
 static int walk_sections(const uint8_t *buf, size_t size, size_t pos, DnsInfo *m) {
     int counts[3] = {m->an, m->ns, m->ar};
     for (int section = 0; section < 3; section++) {

@@ -1,11 +1,6 @@
 /* The Python face of the triage pass: Triage (pass 1) and scan (pass 2). */
 #include "triage.h"
 
-static uint32_t rd32(const uint8_t *p, int big) {
-    return big ? ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]
-               : ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
-}
-
 static int fill_ports(uint8_t *table, PyObject *seq) {
     PyObject *it = PyObject_GetIter(seq);
     if (!it) return -1;
@@ -62,6 +57,22 @@ static void Triage_dealloc(Triage *s) {
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
+typedef struct {
+    uint32_t sec, frac, caplen, origlen;
+} Record;
+
+/* The classic pcap record at pos: 0 when it is whole in buf, 1 when it is not (read more),
+ * 2 when it claims an absurd length (the Python reader reports the file cut there). */
+static int pcap_record(const uint8_t *buf, size_t n, size_t pos, size_t rec, int big, Record *r) {
+    if (pos + rec > n) return 1;
+    r->sec = rd32(buf + pos, big);
+    r->frac = rd32(buf + pos + 4, big);
+    r->caplen = rd32(buf + pos + 8, big);
+    r->origlen = rd32(buf + pos + 12, big);
+    if (r->caplen > MAX_CAPLEN) return 2;
+    return pos + rec + r->caplen > n;
+}
+
 /* Process the whole records in buffer: the bytes consumed, -1 once claiming is off, -2 at a
  * record with an absurd length (the file ends there for the Python reader too). */
 static PyObject *Triage_feed(Triage *s, PyObject *arg) {
@@ -69,25 +80,17 @@ static PyObject *Triage_feed(Triage *s, PyObject *arg) {
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
     const uint8_t *buf = view.buf;
     size_t n = (size_t)view.len, pos = 0, rec = (size_t)s->rec_len;
-    int damaged = 0;
+    int state = 0;
+    Record r;
     Py_BEGIN_ALLOW_THREADS
     if (!rec) pos = pcapng_feed(s, buf, n);
-    while (rec && !s->disabled[0] && pos + rec <= n) {
-        uint32_t sec = rd32(buf + pos, s->big), frac = rd32(buf + pos + 4, s->big);
-        uint32_t caplen = rd32(buf + pos + 8, s->big);
-        if (caplen > MAX_CAPLEN) { damaged = 1; break; }
-        if (pos + rec + caplen > n) break;
-        s->frame++;
-        double ts = (double)sec + (double)frac / (double)s->units;
-        if (ts < s->now) { disable(s, "timestamps go backwards"); break; }
-        s->now = ts;
-        expire(s, ts);
-        on_frame(s, buf + pos + rec, caplen, ts);
-        pos += rec + caplen;
+    while (rec && !s->disabled[0] && !(state = pcap_record(buf, n, pos, rec, s->big, &r))) {
+        on_record(s, buf + pos + rec, r.caplen, (double)r.sec + (double)r.frac / s->units);
+        pos += rec + r.caplen;
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
-    return PyLong_FromLongLong(s->disabled[0] ? -1 : damaged ? -2 : (long long)pos);
+    return PyLong_FromLongLong(s->disabled[0] ? -1 : state == 2 ? -2 : (long long)pos);
 }
 
 static PyObject *server_name(const Server *v) {
@@ -164,12 +167,11 @@ static PyObject *scan(PyObject *mod, PyObject *args) {
     PyObject *out = PyList_New(0), *last = Py_None;
     double last_ts = 0, first_ts = 0;
     int have_last = 0;
-    while (out && pos + rec <= n) {
-        uint32_t sec = rd32(buf + pos, big), frac = rd32(buf + pos + 4, big);
-        uint32_t caplen = rd32(buf + pos + 8, big), origlen = rd32(buf + pos + 12, big);
-        if (caplen > MAX_CAPLEN || pos + rec + caplen > n) break;
+    Record r;
+    while (out && !pcap_record(buf, n, pos, rec, big, &r)) {
+        uint32_t caplen = r.caplen;
         frame++;
-        last_ts = (double)sec + (double)frac / units;
+        last_ts = (double)r.sec + (double)r.frac / units;
         if (!have_last) first_ts = last_ts;
         have_last = 1;
         uint8_t mark = frame - 1 < nclaims ? claims[frame - 1] : 0;
@@ -179,7 +181,7 @@ static PyObject *scan(PyObject *mod, PyObject *args) {
         } else {
             PyObject *item = Py_BuildValue("(ndy#OILL)", (Py_ssize_t)pos, last_ts,
                                            (const char *)buf + pos + rec, (Py_ssize_t)caplen,
-                                           caplen < origlen ? Py_True : Py_False, frame, txs, lookups);
+                                           caplen < r.origlen ? Py_True : Py_False, frame, txs, lookups);
             if (!item || PyList_Append(out, item) < 0) Py_CLEAR(out);
             Py_XDECREF(item);
         }

@@ -155,6 +155,16 @@ typedef struct {
     size_t len;
 } Datagram;
 
+/* Integers on the wire and in file headers: big-endian, or in the file's byte order. */
+static inline uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint16_t rd16(const uint8_t *p, int big) {
+    return big ? be16(p) : (uint16_t)((p[1] << 8) | p[0]);
+}
+static inline uint32_t rd32(const uint8_t *p, int big) {
+    return big ? ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]
+               : ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
+}
+
 /* tables.c */
 Entry *table_get(Table *t, const Key *k, double keep_after);
 Entry *table_find(Table *t, const Key *k);
@@ -178,7 +188,7 @@ void expire(Triage *s, double ts);
 void finalize_all(Triage *s);
 
 /* decode.c */
-void on_frame(Triage *s, const uint8_t *data, size_t n, double ts);
+void on_record(Triage *s, const uint8_t *data, size_t n, double ts);
 int link_supported(int link);
 
 /* pcapng.c */

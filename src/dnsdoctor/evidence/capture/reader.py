@@ -86,9 +86,8 @@ class CaptureReader:
     def _stream(self, fmt: PcapFile | PcapngFile) -> Iterator[CaptureRecord]:
         decoder = PacketDecoder(self.ports)
         decode = decoder.decode
-        frame = n_dns = n_icmp = n_damage = 0
-        first_ts: float | None = None
-        ts: float | None = None
+        n_dns = n_icmp = n_damage = 0
+        frames = fmt.count  # the file reader numbers frames, claimed ones included
         try:
             for item in fmt.packets():
                 if item.__class__ is Damage:
@@ -96,7 +95,7 @@ class CaptureReader:
                     yield item
                     return
                 offset, ts, link, iface, data, cut = item  # type: ignore[misc]
-                frame = fmt.count.frame  # numbered by the file reader, claimed frames included
+                frame = frames.frame
                 try:
                     found = decode(frame, ts, link, iface, data, offset, cut)
                 except Exception as exc:  # last line of defence: a decoder bug is damage too
@@ -119,16 +118,14 @@ class CaptureReader:
         finally:
             stats = self.stats
             stats.bytes_read = fmt.consumed
-            frames = fmt.count
-            frame, first_ts, ts = frames.frames, frames.first_ts, frames.last_ts
             n_dns += 2 * frames.claimed_tx  # a claimed transaction is one query, one answer
-            stats.packets = frame
+            stats.packets = frames.frames
             stats.link_types = {}
-            for link, count in fmt.link_counts(frame).items():
+            for link, count in fmt.link_counts(frames.frames).items():
                 name = link_name(link)
                 stats.link_types[name] = stats.link_types.get(name, 0) + count
             stats.interfaces = fmt.interfaces if isinstance(fmt, PcapngFile) else 1
-            stats.first_ts, stats.last_ts = first_ts, ts
+            stats.first_ts, stats.last_ts = frames.first_ts, frames.last_ts
             stats.dns_datagrams, stats.icmp_errors, stats.damage = n_dns, n_icmp, n_damage
             stats.other_name_services = dict(decoder.name_services)
             stats.non_dns_packets = decoder.non_dns
