@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dnsdoctor.engine.listed_claims import ListedClaims
 from dnsdoctor.engine.lookups import Lookup, LookupGrouper
 from dnsdoctor.engine.pairing import Orphan, PairingEngine
 from dnsdoctor.engine.transaction import Transaction
@@ -27,8 +28,9 @@ class CaptureOptions:
     ports: frozenset[int] = frozenset({53})
     rules: Iterable[type[CaptureRule]] | None = None  # None: every rule
     on_transaction: Callable[[Transaction], None] | None = None  # set: the fast path stays off
-    # With the fast path on, lookups it claimed (clean, quick, single-name successes, never
-    # `render.records.is_notable`) are counted but not passed here: fast_path=False passes all.
+    # With the fast path on, the clean lookups it claimed (quick, single-name successes, never
+    # `render.records.is_notable`) are counted but not passed here; the NXDOMAIN ones it claimed
+    # are, rebuilt (engine/listed_claims.py), but not to the rules. fast_path=False passes all.
     on_lookup: Callable[[Lookup], None] | None = None
     progress: Callable[[int, int], None] | None = None
     linger: float = 30.0
@@ -90,8 +92,10 @@ class _Analysis:
             return None
         progress = options.progress
         first_half = (lambda done, total: progress(done // 2, total)) if progress else None
+        # NXDOMAIN lookups can be claimed only when nothing would replay them
+        negatives = not self._replays or self.replayer.skips_negative
         plan, why = triage_capture(
-            self.path, options.ports, options.linger, self.grouper.gap, first_half
+            self.path, options.ports, options.linger, self.grouper.gap, first_half, negatives
         )
         if plan is None:
             self.fast_path = {"used": False, "why": why}
@@ -118,21 +122,30 @@ class _Analysis:
         )
         engine = self.engine
         feed = engine.feed
+        listed = None
         if plan is not None:
             engine.first_hint = plan.first_claim
+            if plan.listed:
+                listed = ListedClaims(plan, engine, self.grouper, self._listed_lookup)
         try:
             for record in reader.records():
                 if type(record) is Datagram:
                     if plan is not None:
                         engine.claimed_before, self.grouper.claimed_before = reader.claimed_counts()
+                        if listed is not None:
+                            listed.due(reader.position())
                     self._datagram(record, feed)
                 elif type(record) is IcmpError:
                     engine.feed_icmp(record)
                 elif isinstance(record, Damage):
                     self._damage(record)
         finally:
+            if plan is not None:  # the Python path would have swept at the last claimed message
+                engine.advance(plan.last_claim_ts)
             engine.finish(reader.stats.last_ts)
             self.grouper.flush()
+        if listed is not None:
+            listed.finish()
         if plan is not None:
             self._fold(plan)
         stats = reader.stats
@@ -170,8 +183,10 @@ class _Analysis:
         c.lookups += folded.lookups
         for hook in self._hooks("on_folded"):
             hook(folded)
-        if self._replays:
-            self.replayer.skipped_clean += folded.lookups  # claimed lookups are all clean
+        if self._replays and self.replayer.options.enabled:
+            # what the replay would have skipped: the listed ones are uniformly negative
+            self.replayer.skipped_clean += folded.lookups - plan.listed
+            self.replayer.skipped_negative += plan.listed
 
     def _malformed(self, dg: Datagram, msg: Any, reason: str, offset: int) -> None:
         self.counters.malformed += 1
@@ -204,6 +219,11 @@ class _Analysis:
         self.counters.lookups += 1
         for hook in self._lookup_hooks:
             hook(lookup)
+        if self.options.on_lookup is not None:
+            self.options.on_lookup(lookup)
+
+    def _listed_lookup(self, lookup: Lookup) -> None:
+        """A claimed NXDOMAIN lookup: counted in `_fold`, seen by the rules only as folded."""
         if self.options.on_lookup is not None:
             self.options.on_lookup(lookup)
 

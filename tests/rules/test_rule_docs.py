@@ -7,7 +7,14 @@ import re
 import pytest
 
 from dnsdoctor.rules.base import DOC_SECTIONS, CaptureRule
-from dnsdoctor.rules.registry import all_rules, module_doc, rule_doc, rules_markdown
+from dnsdoctor.rules.registry import (
+    all_rules,
+    capture_rules,
+    check_rules,
+    module_doc,
+    rule_doc,
+    rules_markdown,
+)
 
 from ..conftest import REPO
 
@@ -41,6 +48,16 @@ def test_codes_are_unique_stable_and_in_their_source_range():
         source = "capture" if issubclass(rule, CaptureRule) else rule.source
         assert re.fullmatch(CODE_RANGE[source], rule.code), rule.code
     assert len({r.name for r in RULES}) == len(RULES)
+
+
+def test_each_command_gets_every_rule_of_its_source():
+    """Rules are placed by source (capture rules top level, check rules in their subpackage),
+    so each command imports only its own; a misplaced rule would silently not run."""
+    assert set(capture_rules()) == {r for r in RULES if issubclass(r, CaptureRule)}
+    for source in ("node", "coredns"):
+        expected = {r for r in RULES if not issubclass(r, CaptureRule) and r.source == source}
+        assert expected and set(check_rules(source)) == expected
+        assert all(r.__module__.startswith(f"dnsdoctor.rules.{source}.") for r in expected)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)

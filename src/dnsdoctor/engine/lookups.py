@@ -94,6 +94,11 @@ class LookupGrouper:
     def gap(self) -> float:
         return self._gap
 
+    @property
+    def next_uid(self) -> int:
+        """The uid the next lookup built here gets, before the claimed ones are added."""
+        return self._next_uid
+
     def on_new_transaction(self, tx: Transaction) -> None:
         name = tx.qname
         client = tx.client

@@ -79,6 +79,11 @@ class PairingEngine:
         self.claimed_before = 0
         self.first_hint: tuple[int, float] | None = None
 
+    @property
+    def next_uid(self) -> int:
+        """The uid the next transaction built here gets, before the claimed ones are added."""
+        return self._next_uid
+
     # -- input ---------------------------------------------------------------------------------
     def feed(self, dg: Datagram, msg: DnsMessage) -> None:
         ts = dg.ts
@@ -86,10 +91,7 @@ class PairingEngine:
             hint = self.first_hint
             self._first_ts = hint[1] if hint is not None and hint[0] < dg.frame else ts
         if ts > self._now:
-            self._now = ts
-            expiry = self._expiry
-            if expiry and expiry[0][0] < ts - self._linger:
-                self._sweep(ts)
+            self.advance(ts)
         original = self.copies.match(dg)
         if original is not None:
             self._record_copy(original, dg)
@@ -98,6 +100,14 @@ class PairingEngine:
             self._response(dg, msg)
         else:
             self._query(dg, msg)
+
+    def advance(self, ts: float) -> None:
+        """Capture time reached `ts` (a DNS message, or the fast path's last claimed one)."""
+        if ts > self._now:
+            self._now = ts
+            expiry = self._expiry
+            if expiry and expiry[0][0] < ts - self._linger:
+                self._sweep(ts)
 
     def feed_icmp(self, err: IcmpError) -> None:
         sock = self._sockets.get((err.src, err.sport, err.transport))

@@ -34,6 +34,7 @@ import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dnsdoctor.evidence.capture.pcap_file import FILE_HEADER_LEN, MAGICS
 from dnsdoctor.evidence.capture.pcapng_file import MAGIC as PCAPNG_MAGIC
@@ -71,6 +72,14 @@ class TriagePlan:
     claims: bytes  # one byte a frame: 0 keep, 1 claimed answer, 2 query, 3 a lookup's first
     folded: FoldedTraffic
     first_claim: tuple[int, float] | None  # (frame, ts) of the first claimed message
+    last_claim_ts: float = 0.0  # the time of the last claimed message
+    listed: int = 0  # claimed NXDOMAIN lookups, which the report lists (engine/listed_claims.py)
+    interface: int = 0  # the number of the one interface DNS was on; -1 when Python numbers it
+    _pass: Any = None  # the C pass, which keeps the listed lookups
+
+    def listed_records(self, start: int, stop: int) -> list[tuple[Any, ...]]:
+        """The listed lookups start:stop, ordered by their first query (see listed.c)."""
+        return self._pass.listed(start, stop) if self._pass is not None else []
 
 
 def available() -> bool:
@@ -83,8 +92,10 @@ def triage_capture(
     linger: float,
     gap: float,
     progress: Callable[[int, int], None] | None = None,
+    negatives: bool = False,
 ) -> tuple[TriagePlan | None, str]:
-    """The claims for a capture, or (None, why not)."""
+    """The claims for a capture, or (None, why not). `negatives`: claim quick, isolated
+    NXDOMAIN lookups too (only when nothing would replay them: replay/driver.py)."""
     if _triage is None:
         return None, "the fast path is not built (no C compiler at install time)"
     from dnsdoctor.rules.slow_server import _BUCKETS_PER_DECADE, _MIN_RTT, TIMEOUT_MODES
@@ -105,7 +116,7 @@ def triage_capture(
         triage = _triage.Triage(
             link, big, float(units), rec_len, tuple(ports), tuple(tunnels),
             linger + WINDOW_MARGIN, gap, SLOW, _MIN_RTT, float(_BUCKETS_PER_DECADE),
-            tuple(float(centre) for centre, _ in TIMEOUT_MODES),
+            tuple(float(centre) for centre, _ in TIMEOUT_MODES), negatives,
         )  # fmt: skip
         while True:
             chunk = src.read()
@@ -126,4 +137,8 @@ def triage_capture(
         for name, (n, buckets, modes, shoulders) in result["servers"].items()
     }
     folded = FoldedTraffic(result["lookups"], result["transactions"], servers)
-    return TriagePlan(result["claims"], folded, result["first_claim"]), ""
+    plan = TriagePlan(
+        result["claims"], folded, result["first_claim"], result["last_claim_ts"], result["listed"],
+        result["interface"], triage,
+    )  # fmt: skip
+    return plan, ""

@@ -95,13 +95,18 @@ class DnsMessage:
 def _read_name(buf: bytes, pos: int) -> tuple[str, int]:
     """Return (name, offset after the name in the message). Raises MalformedMessage."""
     labels, end = _name_labels(buf, pos)
+    return name_text(labels), end
+
+
+def name_text(labels: list[bytes]) -> str:
+    """The presentation form (as dnspython writes it, trailing dot) of a name's labels."""
     if not labels:
-        return ".", end
+        return "."
     joined = b".".join(labels)
     # One check for the whole name; a dot inside a label would hide in the join, hence the count.
     if _PLAIN_OR_DOT.issuperset(joined) and joined.count(46) == len(labels) - 1:
-        return joined.decode("ascii") + ".", end
-    return ".".join(_escape(label) for label in labels) + ".", end
+        return joined.decode("ascii") + "."
+    return ".".join(_escape(label) for label in labels) + "."
 
 
 def _skip_name(buf: bytes, pos: int) -> int:

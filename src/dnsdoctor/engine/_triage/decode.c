@@ -31,6 +31,8 @@ static int same_interface(Triage *s, const uint8_t *data) {
         return 0;
     }
     s->have_iface = 1;
+    s->dns_iface = s->link == 276 ? (int64_t)rd32(data + 4, 1)
+                 : s->link == 113 ? -1 : (int64_t)s->iface_number;
     s->iface_len = len;
     memcpy(s->iface, key, len);
     return 1;

@@ -41,6 +41,7 @@ static long walk_name(const uint8_t *buf, size_t size, size_t pos, DnsInfo *out)
             for (int i = 0; i < length; i++) {
                 uint8_t b = buf[pos + 1 + i];
                 if (!plain_byte(b)) out->plain = 0;
+                if (b >= 'A' && b <= 'Z') out->upper = 1;
                 out->name[out->namelen++] = (b >= 'A' && b <= 'Z') ? b + 32 : b;
             }
             out->nlabels++;
@@ -76,7 +77,10 @@ static int walk_sections(const uint8_t *buf, size_t size, size_t pos, DnsInfo *m
             if (section == 0) {
                 if ((rtype == 1 && rdlen == 4) || (rtype == 28 && rdlen == 16)) m->addresses++;
                 else if (rtype == 5 && walk_name(buf, size, pos, NULL) < 0) return -1;
+            } else if (section == 1 && rtype == 6) {
+                m->soa = 1;
             } else if (section == 2 && rtype == 41) {
+                m->edns = 1;
                 m->rcode = (int)(((ttl >> 24) << 4) | (m->flags & 0xF));
                 size_t opt = pos, stop = pos + rdlen;
                 while (opt < stop) {

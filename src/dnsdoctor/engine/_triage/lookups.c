@@ -62,24 +62,33 @@ static int add_latency(Triage *s, Server *v, double rtt) {
     return 0;
 }
 
+enum { NOT_CLAIMED, CLEAN, NEGATIVE };
+
+/* CLEAN: every query answered NOERROR, one with an address; NEGATIVE: every one NXDOMAIN with
+ * an empty answer section and the question as the Python path would list it (no 0x20 case). */
 static int claimable(Triage *s, Cand *c) {
-    if (c->tainted || c->ntx < 1) return 0;
-    int positive = 0;
+    if (c->tainted || c->ntx < 1) return NOT_CLAIMED;
+    int positive = 0, nxdomain = 0;
     for (int i = 0; i < c->ntx; i++) {
-        if (!c->tx[i].answered) return 0;
+        if (!c->tx[i].answered) return NOT_CLAIMED;
         positive |= c->tx[i].positive;
+        nxdomain += c->tx[i].rcode == 3;
     }
-    if (!positive) return 0;
+    int kind = nxdomain == 0 && positive ? CLEAN
+             : nxdomain == c->ntx && s->negatives && !c->mixed_case ? NEGATIVE : NOT_CLAIMED;
+    if (kind == NOT_CLAIMED) return NOT_CLAIMED;
     double last = c->end > c->last_query ? c->end : c->last_query;
-    if (last - c->start > s->slow) return 0;
+    if (last - c->start > s->slow) return NOT_CLAIMED;
     Key k = make_key(K_ADDR, c->fam, c->caddr, 0, 0);
     Entry *e = table_find(&s->keys, &k);
-    return !e || !(e->ts >= c->start - s->window);
+    return !e || !(e->ts >= c->start - s->window) ? kind : NOT_CLAIMED;
 }
 
 static void finalize(Triage *s, int32_t slot) {
     Cand *c = &s->cands[slot];
-    if (claimable(s, c)) {
+    int kind = claimable(s, c);
+    if (kind == NEGATIVE && list_lookup(s, c) < 0) kind = NOT_CLAIMED;
+    if (kind != NOT_CLAIMED) {
         Server *servers[2];
         for (int i = 0; i < c->ntx; i++) {
             servers[i] = server_for(s, c->tx[i].sfam, c->tx[i].saddr);
@@ -91,6 +100,7 @@ static void finalize(Triage *s, int32_t slot) {
             if (add_latency(s, servers[i], t->rts - t->qts) < 0) disable(s, "latency out of range");
             set_claim(s, t->qframe, i == 0 ? CLAIM_LOOKUP_START : CLAIM_QUERY);
             set_claim(s, t->rframe, CLAIM_RESPONSE);
+            if (t->rts > s->last_claim_ts) s->last_claim_ts = t->rts;
         }
         s->lookups++;
         s->transactions += c->ntx;
@@ -146,6 +156,7 @@ static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Ke
     touch(s, lk, ts, slot);
     if (slot == NO_OWNER) return;
     Cand *c = &s->cands[slot];
+    c->mixed_case |= (uint8_t)m->upper;
     for (int i = 0; i < c->ntx; i++)
         if (c->tx[i].qtype == m->qtype || (c->tx[i].cport == d->sport && c->tx[i].id == m->id))
             c->tainted = 1;
@@ -156,6 +167,7 @@ static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Ke
     t->sport = d->dport;
     t->id = m->id;
     t->qtype = m->qtype;
+    t->qflags = m->flags;
     t->sfam = d->fam;
     memcpy(t->saddr, d->dst, d->fam == 4 ? 4 : 16);
     t->qts = ts;
@@ -183,6 +195,13 @@ static void on_response(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk,
     } else {
         t->answered = 1;
         t->positive = m->addresses > 0;
+        t->rcode = (uint8_t)m->rcode;
+        t->rflags = m->flags;
+        t->rns = m->ns;
+        t->rar = m->ar;
+        t->redns = (uint8_t)m->edns;
+        t->rsoa = (uint8_t)m->soa;
+        c->mixed_case |= (uint8_t)m->upper;
         t->rts = ts;
         t->rframe = s->frame;
         if (ts > c->end) c->end = ts;
@@ -204,7 +223,8 @@ void on_datagram(Triage *s, const Datagram *d, double ts) {
     }
     Key lk = make_key(K_LABEL, d->fam, client, 0, label_hash(&m));
     int simple = m.qd == 1 && m.nlabels >= 1 && ((m.flags >> 11) & 0xF) == 0 && m.qclass == 1 &&
-                 (m.qtype == 1 || m.qtype == 28) && !(m.flags & 0x0200) && (query || m.rcode == 0);
+                 (m.qtype == 1 || m.qtype == 28) && !(m.flags & 0x0200) &&
+                 (query || m.rcode == 0 || (s->negatives && m.rcode == 3 && m.an == 0));
     if (!simple) {
         touch(s, &sk, ts, NO_OWNER);
         touch(s, &lk, ts, NO_OWNER);

@@ -22,9 +22,9 @@ static int fill_ports(uint8_t *table, PyObject *seq) {
 static int Triage_init(Triage *s, PyObject *args, PyObject *kw) {
     (void)kw;
     PyObject *ports, *tunnels, *centres;
-    if (!PyArg_ParseTuple(args, "ipdiOOdddddO", &s->link, &s->big, &s->units, &s->rec_len, &ports,
+    if (!PyArg_ParseTuple(args, "ipdiOOdddddOp", &s->link, &s->big, &s->units, &s->rec_len, &ports,
                           &tunnels, &s->window, &s->gap, &s->slow, &s->min_rtt, &s->per_decade,
-                          &centres))
+                          &centres, &s->negatives))
         return -1;
     if (fill_ports(s->ports, ports) < 0 || fill_ports(s->tunnels, tunnels) < 0) return -1;
     Py_ssize_t n = PySequence_Size(centres);
@@ -54,6 +54,8 @@ static void Triage_dealloc(Triage *s) {
     free(s->heap);
     free(s->srv);
     free(s->claims);
+    free(s->listed);
+    free(s->names);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -128,6 +130,7 @@ fail:
 static PyObject *Triage_finish(Triage *s, PyObject *unused) {
     (void)unused;
     if (!s->disabled[0]) finalize_all(s);
+    if (!s->disabled[0] && rank_listed(s) < 0) disable(s, "out of memory");
     if (s->disabled[0])
         return Py_BuildValue("{s:s}", "disabled", s->disabled);
     PyObject *servers = PyDict_New();
@@ -141,10 +144,17 @@ static PyObject *Triage_finish(Triage *s, PyObject *unused) {
     }
     PyObject *first = s->first_claim ? Py_BuildValue("(Id)", s->first_claim, s->first_claim_ts)
                                      : (Py_INCREF(Py_None), Py_None);
-    return Py_BuildValue("{s:O,s:y#,s:I,s:L,s:L,s:N,s:N}", "disabled", Py_None, "claims",
+    return Py_BuildValue("{s:O,s:y#,s:I,s:L,s:L,s:n,s:L,s:N,s:d,s:N}", "disabled", Py_None, "claims",
                          s->claims ? (const char *)s->claims : "", (Py_ssize_t)s->nclaims, "frames", s->frame,
-                         "lookups", s->lookups, "transactions", s->transactions, "first_claim",
-                         first, "servers", servers);
+                         "lookups", s->lookups, "transactions", s->transactions, "listed",
+                         (Py_ssize_t)s->nlisted, "interface", (long long)s->dns_iface, "first_claim", first, "last_claim_ts", s->last_claim_ts,
+                         "servers", servers);
+}
+
+static PyObject *Triage_listed(Triage *s, PyObject *args) {
+    Py_ssize_t start, stop;
+    if (!PyArg_ParseTuple(args, "nn", &start, &stop)) return NULL;
+    return listed_slice(s, start, stop);
 }
 
 /* scan(buf, pos, frame, claims, big, units, rec_len, txs, lookups): the unclaimed whole records
@@ -204,6 +214,7 @@ static PyObject *scan(PyObject *mod, PyObject *args) {
 static PyMethodDef Triage_methods[] = {
     {"feed", (PyCFunction)Triage_feed, METH_O, "Process the whole records in a buffer."},
     {"finish", (PyCFunction)Triage_finish, METH_NOARGS, "Claims and folded aggregates."},
+    {"listed", (PyCFunction)Triage_listed, METH_VARARGS, "The claimed NXDOMAIN lookups start:stop."},
     {NULL, NULL, 0, NULL},
 };
 

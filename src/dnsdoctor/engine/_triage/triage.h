@@ -56,16 +56,27 @@ typedef struct {
 } Table;
 
 typedef struct {
-    uint16_t cport, id, qtype, sport;
-    uint8_t answered, positive, sfam;
+    uint16_t cport, id, qtype, sport, qflags, rflags, rns, rar;
+    uint8_t answered, positive, sfam, rcode, redns, rsoa;
     uint8_t saddr[16];
     double qts, rts;
     uint32_t qframe, rframe;
 } Tx;
 
+/* A claimed NXDOMAIN lookup: listed in the report, so Python needs what it would have built. */
+typedef struct {
+    uint8_t fam, caddr[16];
+    int ntx;
+    double start, end, last_query;
+    size_t name_at;  /* its wire labels in Triage.names */
+    int namelen;
+    uint32_t lookup_rank, tx_rank[2]; /* claimed lookups / transactions before it (finish) */
+    Tx tx[2];
+} Listed;
+
 typedef struct {
     uint32_t gen;
-    uint8_t open, tainted, fam;
+    uint8_t open, tainted, fam, mixed_case;
     uint8_t caddr[16];
     uint8_t name[256];
     int namelen;
@@ -124,13 +135,19 @@ typedef struct {
     size_t iface_len;
     uint8_t iface[12]; /* the one interface DNS was seen on */
     uint32_t iface_number; /* pcapng: the interface of the frame being decoded */
+    int64_t dns_iface; /* its number as the Python reader gives it; -1: SLL, numbered there */
     Iface section[MAX_IFACES]; /* pcapng: the current section's interfaces */
     int nsection;
     uint32_t ninterfaces;
     char disabled[160];
     long long lookups, transactions;
+    int negatives; /* claim NXDOMAIN lookups too (listed.c keeps what the report lists) */
+    Listed *listed;
+    size_t nlisted, caplisted;
+    uint8_t *names;
+    size_t nnames, capnames;
     uint32_t first_claim;
-    double first_claim_ts;
+    double first_claim_ts, last_claim_ts;
 } Triage;
 
 
@@ -143,6 +160,8 @@ typedef struct {
     int namelen, first_label_len;
     uint16_t qtype, qclass;
     int addresses;     /* A and AAAA records in the answer section */
+    int edns, soa;     /* an OPT record in the additional section, an SOA in authority */
+    int upper;         /* the question name has upper-case letters (0x20 mixing) */
     uint8_t name[256]; /* lower-cased length-prefixed wire labels, without the root; last, so
                           dns_parse clears everything before it */
 } DnsInfo;
@@ -186,6 +205,11 @@ uint64_t label_hash(const DnsInfo *m);
 void on_datagram(Triage *s, const Datagram *d, double ts);
 void expire(Triage *s, double ts);
 void finalize_all(Triage *s);
+
+/* listed.c */
+int list_lookup(Triage *s, const Cand *c);
+int rank_listed(Triage *s);
+PyObject *listed_slice(Triage *s, Py_ssize_t start, Py_ssize_t stop);
 
 /* decode.c */
 void on_record(Triage *s, const uint8_t *data, size_t n, double ts);

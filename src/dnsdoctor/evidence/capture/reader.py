@@ -133,6 +133,11 @@ class CaptureReader:
             stats.tcp_messages = decoder.tcp_messages
             self.orphan_fragments = decoder.frags.orphans
 
+    def position(self) -> int:
+        """The frame number of the record last yielded (claimed frames counted)."""
+        fmt = self._format
+        return fmt.count.frame if fmt is not None else 0
+
     def claimed_counts(self) -> tuple[int, int]:
         """Claimed transactions and lookups before the record last yielded (engine/triage.py)."""
         fmt = self._format
