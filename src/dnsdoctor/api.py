@@ -105,6 +105,7 @@ class _Analysis:
                 "used": True,
                 "claimed_lookups": folded.lookups,
                 "claimed_frames": 2 * folded.transactions,
+                "listed_lookups": plan.listed,  # NXDOMAIN ones, listed in the report
             }
         return plan
 

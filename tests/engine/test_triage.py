@@ -4,6 +4,7 @@ captures crowded around the boundaries its claims depend on (tests/engine/captur
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import struct
@@ -98,10 +99,76 @@ def test_crowded_captures_hold_every_kind_of_trouble(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_sparse_capture_claims_most(cli: Any, tmp_path: Path, seed: int) -> None:
-    """Many clients and names: most lookups are isolated, and clean ones get claimed."""
+    """Many clients and names: most lookups are isolated, and clean ones get claimed, the
+    NXDOMAIN ones among them listed."""
     path = write_mix(tmp_path / "sparse.pcap", seed, lookups=400, clients=200, names=60, ports=5000)
     used = _same_report(cli, path)
     assert used["claimed_lookups"] > 150
+    assert used["listed_lookups"] > 5
+
+
+def _lookups(path: Path, fast_path: bool) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    analyze_capture(
+        path, CaptureOptions(on_lookup=lambda lk: found.setdefault(lk.uid, lk), fast_path=fast_path)
+    )
+    return found
+
+
+@pytest.mark.parametrize(
+    ("seed", "link", "pcapng"), [(0, "eth", False), (5, "sll2", False), (7, "eth", True)]
+)
+def test_listed_claims_are_the_lookups_python_builds(
+    tmp_path: Path, seed: int, link: str, pcapng: bool
+) -> None:
+    """A claimed NXDOMAIN lookup reaches `on_lookup` as the very Lookup the Python path builds:
+    uid, transactions (uids, sends, replies, messages), times, outcome."""
+    path = write_mix(
+        tmp_path / "mix.pcap",
+        seed,
+        lookups=400,
+        clients=200,
+        names=60,
+        ports=5000,
+        link=link,
+        pcapng=pcapng,
+    )
+    fast, slow = _lookups(path, True), _lookups(path, False)
+    listed = [lk for lk in fast.values() if lk.outcome == "nxdomain" and len(lk.names) == 1]
+    assert len(listed) > 5
+    assert set(fast) <= set(slow)
+    for uid, lookup in fast.items():
+        assert _comparable(lookup) == _comparable(slow[uid]), uid
+
+
+def _comparable(lookup: Any) -> tuple[Any, ...]:
+    """The lookup's fields, its transactions' colliding partners by uid (they refer back)."""
+    txs = [
+        {f.name: getattr(tx, f.name) for f in dataclasses.fields(tx) if f.name != "collisions"}
+        | {"collisions": [other.uid for other in tx.collisions]}
+        for tx in lookup.transactions
+    ]
+    rest = {f.name: getattr(lookup, f.name) for f in dataclasses.fields(lookup)}
+    rest.pop("transactions")
+    return rest, txs
+
+
+def test_no_negative_claims_when_the_replay_reads_resolv_conf(cli: Any, tmp_path: Path) -> None:
+    """With --resolv-conf the replay models NXDOMAIN lookups (the search list may go on), so the
+    C pass leaves them to Python."""
+    path = write_mix(tmp_path / "sparse.pcap", 2, lookups=400, clients=200, names=60, ports=5000)
+    conf = tmp_path / "resolv.conf"
+    conf.write_text(
+        "nameserver 10.96.0.10\nsearch ns1.svc.cluster.local svc.cluster.local\noptions ndots:5\n"
+    )
+    fast = _report(cli, path, "--resolv-conf", str(conf))
+    slow = _report(cli, path, "--resolv-conf", str(conf), "--no-fast-path")
+    assert fast["stats"].pop("fast_path")["listed_lookups"] == 0
+    slow["stats"].pop("fast_path")
+    for report in (fast, slow):
+        report["lookups"].sort(key=lambda lookup: int(lookup["uid"][1:]))
+    assert fast == slow
+    assert fast["replay"]["skipped_negative_lookups"] == 0
 
 
 @pytest.mark.parametrize("cut", [0.31, 0.5, 0.77, 0.999])
