@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dnsdoctor.engine.listed_claims import ListedClaims
+from dnsdoctor.engine.claimed_lookups import ClaimedLookups
 from dnsdoctor.engine.lookups import Lookup, LookupGrouper
 from dnsdoctor.engine.pairing import Orphan, PairingEngine
 from dnsdoctor.engine.transaction import Transaction
@@ -106,6 +106,7 @@ class _Analysis:
                 "claimed_lookups": folded.lookups,
                 "claimed_frames": 2 * folded.transactions,
                 "listed_lookups": plan.listed,  # NXDOMAIN ones, listed in the report
+                "handed_lookups": plan.records - plan.listed,  # half-lost ones, built whole
             }
         return plan
 
@@ -126,27 +127,27 @@ class _Analysis:
         listed = None
         if plan is not None:
             engine.first_hint = plan.first_claim
-            if plan.listed:
-                listed = ListedClaims(plan, engine, self.grouper, self._listed_lookup)
+            if plan.records:
+                listed = ClaimedLookups(plan, engine, self.grouper, self._listed_lookup)
         try:
             for record in reader.records():
                 if type(record) is Datagram:
                     if plan is not None:
-                        engine.claimed_before, self.grouper.claimed_before = reader.claimed_counts()
-                        if listed is not None:
+                        if listed is not None:  # before the counts: handing over sets them
                             listed.due(reader.position())
+                        engine.claimed_before, self.grouper.claimed_before = reader.claimed_counts()
                     self._datagram(record, feed)
                 elif type(record) is IcmpError:
                     engine.feed_icmp(record)
                 elif isinstance(record, Damage):
                     self._damage(record)
         finally:
+            if listed is not None:
+                listed.finish()
             if plan is not None:  # the Python path would have swept at the last claimed message
                 engine.advance(plan.last_claim_ts)
             engine.finish(reader.stats.last_ts)
             self.grouper.flush()
-        if listed is not None:
-            listed.finish()
         if plan is not None:
             self._fold(plan)
         stats = reader.stats
@@ -177,9 +178,10 @@ class _Analysis:
         """The claimed lookups, as counters: what the Python path would have added up."""
         folded = plan.folded
         c = self.counters
-        c.dns_messages += 2 * folded.transactions
-        c.queries += folded.transactions
-        c.responses += folded.transactions
+        handed = plan.records - plan.listed  # two queries and one answer each, not parsed here
+        c.dns_messages += 2 * folded.transactions + 3 * handed
+        c.queries += folded.transactions + 2 * handed
+        c.responses += folded.transactions + handed
         c.transactions += folded.transactions
         c.lookups += folded.lookups
         for hook in self._hooks("on_folded"):

@@ -105,6 +105,7 @@ def test_sparse_capture_claims_most(cli: Any, tmp_path: Path, seed: int) -> None
     used = _same_report(cli, path)
     assert used["claimed_lookups"] > 150
     assert used["listed_lookups"] > 5
+    assert used["handed_lookups"] >= 2
 
 
 def _lookups(path: Path, fast_path: bool) -> dict[int, Any]:

@@ -101,6 +101,17 @@ class PairingEngine:
         else:
             self._query(dg, msg)
 
+    def hand_over(self, tx: Transaction, claimed_before: int) -> None:
+        """A transaction the capture fast path saw whole (engine/claimed_lookups.py): numbered
+        and opened here as `_new_transaction` would at its query, its answer already attached.
+        Nothing else shares its socket, so it needs no socket state."""
+        tx.uid = self._next_uid + claimed_before
+        self._next_uid += 1
+        self._open[tx.uid] = tx
+        heapq.heappush(self._expiry, (tx.sends[0].ts, tx.uid))
+        if self._on_new is not None:
+            self._on_new(tx)
+
     def advance(self, ts: float) -> None:
         """Capture time reached `ts` (a DNS message, or the fast path's last claimed one)."""
         if ts > self._now:

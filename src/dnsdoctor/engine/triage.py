@@ -38,7 +38,7 @@ from typing import Any
 
 from dnsdoctor.evidence.capture.pcap_file import FILE_HEADER_LEN, MAGICS
 from dnsdoctor.evidence.capture.pcapng_file import MAGIC as PCAPNG_MAGIC
-from dnsdoctor.evidence.capture.source import ByteSource
+from dnsdoctor.evidence.capture.source import CHUNK, ByteSource
 from dnsdoctor.evidence.capture.tunnel import UDP_TUNNELS
 
 try:
@@ -47,6 +47,7 @@ except ImportError:  # built without a C compiler: the Python path does everythi
     _triage = None  # type: ignore[assignment]
 
 WINDOW_MARGIN = 3.0  # seconds beyond the linger time: slack for equal and rounded timestamps
+MAX_RECORD = 1 << 20  # room past a chunk for the record its end cuts
 SLOW = 0.5  # a lookup or answer this slow is notable (render/records.is_notable, DD109)
 
 
@@ -73,12 +74,13 @@ class TriagePlan:
     folded: FoldedTraffic
     first_claim: tuple[int, float] | None  # (frame, ts) of the first claimed message
     last_claim_ts: float = 0.0  # the time of the last claimed message
-    listed: int = 0  # claimed NXDOMAIN lookups, which the report lists (engine/listed_claims.py)
+    records: int = 0  # claimed lookups rebuilt in Python (engine/claimed_lookups.py): the
+    listed: int = 0  # NXDOMAIN ones the report lists, the rest handed to the engine
     interface: int = 0  # the number of the one interface DNS was on; -1 when Python numbers it
     _pass: Any = None  # the C pass, which keeps the listed lookups
 
-    def listed_records(self, start: int, stop: int) -> list[tuple[Any, ...]]:
-        """The listed lookups start:stop, ordered by their first query (see listed.c)."""
+    def lookup_records(self, start: int, stop: int) -> list[tuple[Any, ...]]:
+        """The rebuilt lookups start:stop, ordered by their first query (see listed.c)."""
         return self._pass.listed(start, stop) if self._pass is not None else []
 
 
@@ -118,15 +120,24 @@ def triage_capture(
             linger + WINDOW_MARGIN, gap, SLOW, _MIN_RTT, float(_BUCKETS_PER_DECADE),
             tuple(float(centre) for centre, _ in TIMEOUT_MODES), negatives,
         )  # fmt: skip
+        buffer = bytearray(len(pending) + CHUNK + MAX_RECORD)
+        view = memoryview(buffer)
+        have = len(pending)
+        view[:have] = pending
         while True:
-            chunk = src.read()
-            if not chunk:
+            got = src.readinto(view[have : have + CHUNK])
+            if not got:
                 break
-            data = pending + chunk if pending else chunk
-            used = triage.feed(data)
+            have += got
+            used = triage.feed(view[:have])
             if used < 0:  # claiming is off, or the file is damaged here: nothing more to learn
                 break
-            pending = data[used:]
+            view[: have - used] = view[used:have]  # the record cut by the chunk's end
+            have -= used
+            if have + CHUNK > len(buffer):  # a block longer than a chunk: make room for it
+                view.release()
+                buffer = buffer[:have] + bytearray(CHUNK + MAX_RECORD)
+                view = memoryview(buffer)
     finally:
         src.close()
     result = triage.finish()
@@ -138,7 +149,7 @@ def triage_capture(
     }
     folded = FoldedTraffic(result["lookups"], result["transactions"], servers)
     plan = TriagePlan(
-        result["claims"], folded, result["first_claim"], result["last_claim_ts"], result["listed"],
+        result["claims"], folded, result["first_claim"], result["last_claim_ts"], result["records"], result["listed"],
         result["interface"], triage,
     )  # fmt: skip
     return plan, ""

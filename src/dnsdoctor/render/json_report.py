@@ -15,6 +15,7 @@ from dnsdoctor.model import Report
 from dnsdoctor.render.records import is_notable, lookup_record
 
 SCHEMA_VERSION = 1
+_encode = json.JSONEncoder(check_circular=False).encode  # records are trees: no cycle to find
 
 
 class JsonReportWriter:
@@ -28,7 +29,7 @@ class JsonReportWriter:
     def on_lookup(self, lookup: Lookup) -> None:
         if not self._all and not is_notable(lookup):
             return
-        self._out.write(("," if self._count else "") + "\n  " + json.dumps(lookup_record(lookup)))
+        self._out.write(("," if self._count else "") + "\n  " + _encode(lookup_record(lookup)))
         self._count += 1
 
     def finish(self, report: Report, extra: dict[str, Any] | None = None) -> None:

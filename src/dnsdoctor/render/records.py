@@ -67,6 +67,16 @@ def transaction_record(tx: Transaction) -> dict[str, Any]:
 
 
 def lookup_record(lookup: Lookup) -> dict[str, Any]:
+    txs = lookup.transactions
+    qtypes, sockets, servers = set(), set(), set()
+    first_frame = None
+    for tx in txs:  # one walk: this runs for every listed lookup of a busy capture
+        qtypes.add(tx.qtype)
+        sockets.add(tx.socket_label)
+        servers.update(tx.servers)
+        frame = tx.first_frame
+        if first_frame is None or frame < first_frame:
+            first_frame = frame
     return {
         "uid": f"L{lookup.uid}",
         "client": lookup.client,
@@ -74,13 +84,13 @@ def lookup_record(lookup: Lookup) -> dict[str, Any]:
         "duration_s": round(lookup.duration, 6),
         "outcome": lookup.outcome,
         "names": lookup.names,
-        "qtypes": sorted({type_text(tx.qtype) for tx in lookup.transactions}),
+        "qtypes": sorted({type_text(qtype) for qtype in qtypes}),
         "queries": lookup.queries,
-        "transactions": [f"T{tx.uid}" for tx in lookup.transactions],
-        "sockets": sorted({tx.socket_label for tx in lookup.transactions}),
-        "servers": sorted({s for tx in lookup.transactions for s in tx.servers}),
+        "transactions": [f"T{tx.uid}" for tx in txs],
+        "sockets": sorted(sockets),
+        "servers": sorted(servers),
         "addresses": lookup.addresses,
-        "first_frame": min(tx.first_frame for tx in lookup.transactions),
+        "first_frame": first_frame,
     }
 
 

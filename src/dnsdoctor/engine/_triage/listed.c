@@ -4,7 +4,25 @@
  * the Python path would have (engine/triage.py, api.py). */
 #include "triage.h"
 
-int list_lookup(Triage *s, const Cand *c) {
+static int reserve(Triage *s, size_t more) {
+    if (s->nnames + more <= s->capnames) return 0;
+    size_t cap = s->capnames ? s->capnames : 1 << 16;
+    while (cap < s->nnames + more) cap *= 2;
+    uint8_t *n = realloc(s->names, cap);
+    if (!n) return -1;
+    s->names = n;
+    s->capnames = cap;
+    return 0;
+}
+
+static size_t keep(Triage *s, const uint8_t *bytes, size_t n) {
+    size_t at = s->nnames;
+    memcpy(s->names + at, bytes, n);
+    s->nnames += n;
+    return at;
+}
+
+int list_lookup(Triage *s, const Cand *c, uint8_t kind) {
     if (s->nlisted == s->caplisted) {
         size_t cap = s->caplisted ? s->caplisted * 2 : 1024;
         Listed *l = realloc(s->listed, cap * sizeof(Listed));
@@ -12,26 +30,24 @@ int list_lookup(Triage *s, const Cand *c) {
         s->listed = l;
         s->caplisted = cap;
     }
-    if (s->nnames + (size_t)c->namelen > s->capnames) {
-        size_t cap = s->capnames ? s->capnames : 1 << 16;
-        while (cap < s->nnames + (size_t)c->namelen) cap *= 2;
-        uint8_t *n = realloc(s->names, cap);
-        if (!n) return -1;
-        s->names = n;
-        s->capnames = cap;
-    }
+    size_t answers = kind == HANDED ? (size_t)c->answer_len[0] + c->answer_len[1] : 0;
+    if (reserve(s, (size_t)c->namelen + answers) < 0) return -1;
     Listed *l = &s->listed[s->nlisted++];
     memset(l, 0, sizeof *l);
+    l->kind = kind;
+    s->nnegative += kind == LISTED;
     l->fam = c->fam;
     memcpy(l->caddr, c->caddr, 16);
     l->ntx = c->ntx;
     l->start = c->start;
     l->end = c->end;
     l->last_query = c->last_query;
-    l->name_at = s->nnames;
     l->namelen = c->namelen;
-    memcpy(s->names + s->nnames, c->name, (size_t)c->namelen);
-    s->nnames += (size_t)c->namelen;
+    l->name_at = keep(s, c->name, (size_t)c->namelen);
+    for (int i = 0; kind == HANDED && i < c->ntx; i++) {
+        l->answer_len[i] = c->answer_len[i];
+        l->answer_at[i] = keep(s, c->answer[i], c->answer_len[i]);
+    }
     memcpy(l->tx, c->tx, sizeof l->tx);
     return 0;
 }
@@ -67,7 +83,7 @@ int rank_listed(Triage *s) {
     for (size_t i = 0; i < n; i++) {
         for (; frame < marks[i].frame; frame++) {
             uint8_t mark = frame - 1 < s->nclaims ? s->claims[frame - 1] : 0;
-            txs += mark >= CLAIM_QUERY;
+            txs += counts_tx(mark);
             lookups += mark == CLAIM_LOOKUP_START;
         }
         *marks[i].rank = txs;
@@ -89,15 +105,20 @@ static PyObject *address(uint8_t fam, const uint8_t *addr) {
     return PyUnicode_FromString(text);
 }
 
-static PyObject *tx_tuple(const Tx *t, uint32_t rank) {
+static PyObject *tx_tuple(const Triage *s, const Listed *l, int i) {
+    const Tx *t = &l->tx[i];
     PyObject *server = address(t->sfam, t->saddr);
     if (!server) return NULL;
-    return Py_BuildValue("(IIHHHHNHdIdHHHOO)", t->qframe, rank, t->cport, t->id, t->qtype,
-                         t->qflags, server, t->sport, t->qts, t->rframe, t->rts, t->rflags, t->rns,
-                         t->rar, t->redns ? Py_True : Py_False, t->rsoa ? Py_True : Py_False);
+    uint32_t rframe = t->answered ? t->rframe : 0;
+    return Py_BuildValue("(IIHHHHNHdIdHHHOOy#)", t->qframe, l->tx_rank[i], t->cport, t->id,
+                         t->qtype, t->qflags, server, t->sport, t->qts, rframe, t->rts, t->rflags,
+                         t->rns, t->rar, t->redns ? Py_True : Py_False, t->rsoa ? Py_True : Py_False,
+                         (const char *)s->names + l->answer_at[i], (Py_ssize_t)l->answer_len[i]);
 }
 
-/* listed(start, stop): (lookup rank, client, start, end, last query, wire name, transactions). */
+/* listed(start, stop): (handed, lookup rank, client, start, end, last query, wire name, txs);
+ * a transaction's response frame is 0 when it was never answered; a handed lookup's answer
+ * comes as its DNS message (b"" for listed ones). */
 PyObject *listed_slice(Triage *s, Py_ssize_t start, Py_ssize_t stop) {
     if (start < 0) start = 0;
     if (stop > (Py_ssize_t)s->nlisted) stop = (Py_ssize_t)s->nlisted;
@@ -106,13 +127,14 @@ PyObject *listed_slice(Triage *s, Py_ssize_t start, Py_ssize_t stop) {
         const Listed *l = &s->listed[i];
         PyObject *txs = PyTuple_New(l->ntx), *item = NULL;
         for (int t = 0; txs && t < l->ntx; t++) {
-            PyObject *tx = tx_tuple(&l->tx[t], l->tx_rank[t]);
+            PyObject *tx = tx_tuple(s, l, t);
             if (!tx) Py_CLEAR(txs);
             else PyTuple_SET_ITEM(txs, t, tx);
         }
         PyObject *client = txs ? address(l->fam, l->caddr) : NULL;
         if (client)
-            item = Py_BuildValue("(INdddy#N)", l->lookup_rank, client, l->start, l->end,
+            item = Py_BuildValue("(OINdddy#N)", l->kind == HANDED ? Py_True : Py_False,
+                                 l->lookup_rank, client, l->start, l->end,
                                  l->last_query, (const char *)s->names + l->name_at,
                                  (Py_ssize_t)l->namelen, txs);
         else

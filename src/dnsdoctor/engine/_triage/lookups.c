@@ -21,7 +21,7 @@ static int32_t new_cand(Triage *s) {
     }
     Cand *c = &s->cands[slot];
     uint32_t gen = c->gen + 1;
-    memset(c, 0, sizeof *c);
+    memset(c, 0, offsetof(Cand, answer));
     c->gen = gen;
     c->open = 1;
     return slot;
@@ -62,20 +62,31 @@ static int add_latency(Triage *s, Server *v, double rtt) {
     return 0;
 }
 
-enum { NOT_CLAIMED, CLEAN, NEGATIVE };
+enum { NOT_CLAIMED, CLEAN, NEGATIVE, HALF_LOST };
 
-/* CLEAN: every query answered NOERROR, one with an address; NEGATIVE: every one NXDOMAIN with
- * an empty answer section and the question as the Python path would list it (no 0x20 case). */
+/* CLEAN: every query answered NOERROR, one with an address. NEGATIVE: every one NXDOMAIN with an
+ * empty answer section. HALF_LOST: A and AAAA from one socket, one answered NOERROR with an
+ * address, the other never. The last two are rebuilt in Python, so their names must read as
+ * the Python path would list them (no 0x20 case mixing). */
+static int claim_kind(Triage *s, const Cand *c) {
+    int positive = 0, nxdomain = 0, answered = 0;
+    for (int i = 0; i < c->ntx; i++) {
+        answered += c->tx[i].answered;
+        positive += c->tx[i].answered && c->tx[i].positive;
+        nxdomain += c->tx[i].answered && c->tx[i].rcode == 3;
+    }
+    if (answered == c->ntx)
+        return nxdomain == 0 && positive ? CLEAN
+             : nxdomain == c->ntx && s->negatives && !c->mixed_case ? NEGATIVE : NOT_CLAIMED;
+    if (c->ntx == 2 && answered == 1 && positive == 1 && nxdomain == 0 && !c->mixed_case &&
+        c->tx[0].cport == c->tx[1].cport && c->answer_len[c->tx[0].answered ? 0 : 1])
+        return HALF_LOST;
+    return NOT_CLAIMED;
+}
+
 static int claimable(Triage *s, Cand *c) {
     if (c->tainted || c->ntx < 1) return NOT_CLAIMED;
-    int positive = 0, nxdomain = 0;
-    for (int i = 0; i < c->ntx; i++) {
-        if (!c->tx[i].answered) return NOT_CLAIMED;
-        positive |= c->tx[i].positive;
-        nxdomain += c->tx[i].rcode == 3;
-    }
-    int kind = nxdomain == 0 && positive ? CLEAN
-             : nxdomain == c->ntx && s->negatives && !c->mixed_case ? NEGATIVE : NOT_CLAIMED;
+    int kind = claim_kind(s, c);
     if (kind == NOT_CLAIMED) return NOT_CLAIMED;
     double last = c->end > c->last_query ? c->end : c->last_query;
     if (last - c->start > s->slow) return NOT_CLAIMED;
@@ -84,11 +95,36 @@ static int claimable(Triage *s, Cand *c) {
     return !e || !(e->ts >= c->start - s->window) ? kind : NOT_CLAIMED;
 }
 
+static void note_claim(Triage *s, const Cand *c) {
+    for (int i = 0; i < c->ntx; i++) {
+        const Tx *t = &c->tx[i];
+        double ts = t->answered && t->rts > t->qts ? t->rts : t->qts;
+        if (ts > s->last_claim_ts) s->last_claim_ts = ts;
+    }
+    if (!s->first_claim || c->tx[0].qframe < s->first_claim) {
+        s->first_claim = c->tx[0].qframe;
+        s->first_claim_ts = c->tx[0].qts;
+    }
+}
+
+/* Handed over: the engine builds it from the record, so nothing is folded or counted here. */
+static void hand_over(Triage *s, const Cand *c) {
+    if (list_lookup(s, c, HANDED) < 0) { disable(s, "out of memory"); return; }
+    for (int i = 0; i < c->ntx; i++) {
+        set_claim(s, c->tx[i].qframe, CLAIM_HANDED);
+        if (c->tx[i].answered) set_claim(s, c->tx[i].rframe, CLAIM_HANDED);
+    }
+    note_claim(s, c);
+}
+
 static void finalize(Triage *s, int32_t slot) {
     Cand *c = &s->cands[slot];
     int kind = claimable(s, c);
-    if (kind == NEGATIVE && list_lookup(s, c) < 0) kind = NOT_CLAIMED;
-    if (kind != NOT_CLAIMED) {
+    if (kind == HALF_LOST) {
+        hand_over(s, c);
+    } else if (kind == NEGATIVE && list_lookup(s, c, LISTED) < 0) {
+        disable(s, "out of memory");
+    } else if (kind != NOT_CLAIMED) { /* clean, or negative and listed: folded */
         Server *servers[2];
         for (int i = 0; i < c->ntx; i++) {
             servers[i] = server_for(s, c->tx[i].sfam, c->tx[i].saddr);
@@ -100,14 +136,10 @@ static void finalize(Triage *s, int32_t slot) {
             if (add_latency(s, servers[i], t->rts - t->qts) < 0) disable(s, "latency out of range");
             set_claim(s, t->qframe, i == 0 ? CLAIM_LOOKUP_START : CLAIM_QUERY);
             set_claim(s, t->rframe, CLAIM_RESPONSE);
-            if (t->rts > s->last_claim_ts) s->last_claim_ts = t->rts;
         }
         s->lookups++;
         s->transactions += c->ntx;
-        if (!s->first_claim || c->tx[0].qframe < s->first_claim) {
-            s->first_claim = c->tx[0].qframe;
-            s->first_claim_ts = c->tx[0].qts;
-        }
+        note_claim(s, c);
     }
     c->open = 0;
     c->gen++;
@@ -133,8 +165,14 @@ void finalize_all(Triage *s) {
 }
 
 static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Key *lk, double ts) {
-    Entry *le = table_get(&s->keys, lk, s->now - s->horizon);
-    if (!le) { disable(s, "out of memory"); return; }
+    /* both keys looked up once, with room reserved so neither lookup moves the other */
+    double keep_after = s->now - s->horizon;
+    Entry *le = NULL, *se = NULL;
+    if (table_reserve(&s->keys, 2, keep_after) == 0) {
+        le = table_get(&s->keys, lk, keep_after);
+        se = table_get(&s->keys, sk, keep_after);
+    }
+    if (!le || !se) { disable(s, "out of memory"); return; }
     int32_t slot = NO_OWNER;
     if (le->ts >= ts - s->window) {
         Cand *c = owner(s, le);
@@ -152,8 +190,8 @@ static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Ke
         c->start = c->last_query = ts;
         heap_push(s, ts + s->window, slot, c->gen);
     }
-    touch(s, sk, ts, slot);
-    touch(s, lk, ts, slot);
+    touch_entry(s, se, ts, slot);
+    touch_entry(s, le, ts, slot);
     if (slot == NO_OWNER) return;
     Cand *c = &s->cands[slot];
     c->mixed_case |= (uint8_t)m->upper;
@@ -177,12 +215,17 @@ static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Ke
 }
 
 static void on_response(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Key *lk, double ts) {
-    Entry *se = table_get(&s->keys, sk, s->now - s->horizon);
-    if (!se) { disable(s, "out of memory"); return; }
+    double keep_after = s->now - s->horizon;
+    Entry *se = NULL, *le = NULL;
+    if (table_reserve(&s->keys, 2, keep_after) == 0) {
+        se = table_get(&s->keys, sk, keep_after);
+        le = table_get(&s->keys, lk, keep_after);
+    }
+    if (!se || !le) { disable(s, "out of memory"); return; }
     Cand *c = se->ts >= ts - s->window ? owner(s, se) : NULL;
     int32_t slot = c ? se->slot : NO_OWNER;
-    touch(s, sk, ts, slot);
-    touch(s, lk, ts, slot);
+    touch_entry(s, se, ts, slot);
+    touch_entry(s, le, ts, slot);
     if (!c) return;
     Tx *t = NULL;
     for (int i = 0; i < c->ntx; i++)
@@ -202,6 +245,9 @@ static void on_response(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk,
         t->redns = (uint8_t)m->edns;
         t->rsoa = (uint8_t)m->soa;
         c->mixed_case |= (uint8_t)m->upper;
+        int i = (int)(t - c->tx);
+        c->answer_len[i] = d->len <= MAX_KEPT_ANSWER ? (uint16_t)d->len : 0;
+        if (c->answer_len[i]) memcpy(c->answer[i], d->payload, d->len);
         t->rts = ts;
         t->rframe = s->frame;
         if (ts > c->end) c->end = ts;

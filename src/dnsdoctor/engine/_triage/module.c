@@ -144,10 +144,10 @@ static PyObject *Triage_finish(Triage *s, PyObject *unused) {
     }
     PyObject *first = s->first_claim ? Py_BuildValue("(Id)", s->first_claim, s->first_claim_ts)
                                      : (Py_INCREF(Py_None), Py_None);
-    return Py_BuildValue("{s:O,s:y#,s:I,s:L,s:L,s:n,s:L,s:N,s:d,s:N}", "disabled", Py_None, "claims",
+    return Py_BuildValue("{s:O,s:y#,s:I,s:L,s:L,s:n,s:n,s:L,s:N,s:d,s:N}", "disabled", Py_None, "claims",
                          s->claims ? (const char *)s->claims : "", (Py_ssize_t)s->nclaims, "frames", s->frame,
-                         "lookups", s->lookups, "transactions", s->transactions, "listed",
-                         (Py_ssize_t)s->nlisted, "interface", (long long)s->dns_iface, "first_claim", first, "last_claim_ts", s->last_claim_ts,
+                         "lookups", s->lookups, "transactions", s->transactions, "records",
+                         (Py_ssize_t)s->nlisted, "listed", (Py_ssize_t)s->nnegative, "interface", (long long)s->dns_iface, "first_claim", first, "last_claim_ts", s->last_claim_ts,
                          "servers", servers);
 }
 
@@ -186,7 +186,7 @@ static PyObject *scan(PyObject *mod, PyObject *args) {
         have_last = 1;
         uint8_t mark = frame - 1 < nclaims ? claims[frame - 1] : 0;
         if (mark) {
-            txs += mark >= CLAIM_QUERY;
+            txs += counts_tx(mark);
             lookups += mark == CLAIM_LOOKUP_START;
         } else {
             PyObject *item = Py_BuildValue("(ndy#OILL)", (Py_ssize_t)pos, last_ts,

@@ -29,9 +29,13 @@
 #define MAX_MODES 8
 #define MAX_BUCKETS 512
 #define NO_OWNER (-1)
+#define MAX_KEPT_ANSWER 512
 
 enum { K_SOCKET = 1, K_LABEL = 2, K_ADDR = 3, K_SERVER = 4 };
-enum { CLAIM_RESPONSE = 1, CLAIM_QUERY = 2, CLAIM_LOOKUP_START = 3 };
+/* Marks in the claim map. Folded and listed claims count in the uids Python assigns after them;
+ * handed-over ones (a lookup the engine still builds, from the C pass's record) do not. */
+enum { CLAIM_RESPONSE = 1, CLAIM_QUERY = 2, CLAIM_LOOKUP_START = 3, CLAIM_HANDED = 4 };
+static inline int counts_tx(uint8_t mark) { return mark == CLAIM_QUERY || mark == CLAIM_LOOKUP_START; }
 
 typedef struct {
     uint8_t kind, fam;
@@ -53,6 +57,8 @@ typedef struct {
 typedef struct {
     Entry *e;
     size_t cap, n;
+    Entry *spare; /* the array before the last rebuild, reused by the next one of that size */
+    size_t sparecap;
 } Table;
 
 typedef struct {
@@ -63,14 +69,18 @@ typedef struct {
     uint32_t qframe, rframe;
 } Tx;
 
-/* A claimed NXDOMAIN lookup: listed in the report, so Python needs what it would have built. */
+/* A claimed lookup Python still needs: an NXDOMAIN one it lists, or a half-lost one (one of A
+ * and AAAA never answered) it hands to the engine, whose rules and replay then run as usual. */
+enum { LISTED = 0, HANDED = 1 };
 typedef struct {
-    uint8_t fam, caddr[16];
+    uint8_t kind, fam, caddr[16];
     int ntx;
     double start, end, last_query;
     size_t name_at;  /* its wire labels in Triage.names */
     int namelen;
     uint32_t lookup_rank, tx_rank[2]; /* claimed lookups / transactions before it (finish) */
+    size_t answer_at[2]; /* handed: the answer's DNS message in Triage.names */
+    uint16_t answer_len[2];
     Tx tx[2];
 } Listed;
 
@@ -84,6 +94,9 @@ typedef struct {
     double start, last_ts, last_query, end;
     int ntx;
     Tx tx[2];
+    /* a half-lost lookup is handed to Python with its answer, which Python parses itself */
+    uint16_t answer_len[2]; /* 0: none kept (not answered, or longer than MAX_KEPT_ANSWER) */
+    uint8_t answer[2][MAX_KEPT_ANSWER];
 } Cand;
 
 typedef struct {
@@ -143,7 +156,7 @@ typedef struct {
     long long lookups, transactions;
     int negatives; /* claim NXDOMAIN lookups too (listed.c keeps what the report lists) */
     Listed *listed;
-    size_t nlisted, caplisted;
+    size_t nlisted, caplisted, nnegative;
     uint8_t *names;
     size_t nnames, capnames;
     uint32_t first_claim;
@@ -193,6 +206,8 @@ void set_claim(Triage *s, uint32_t frame, uint8_t value);
 void disable(Triage *s, const char *why);
 Cand *owner(Triage *s, const Entry *e);
 Entry *touch(Triage *s, const Key *k, double ts, int32_t slot);
+Entry *touch_entry(Triage *s, Entry *e, double ts, int32_t slot);
+int table_reserve(Table *t, size_t extra, double keep_after);
 Key make_key(uint8_t kind, uint8_t fam, const uint8_t *addr, uint16_t port, uint64_t h);
 void taint_address(Triage *s, uint8_t fam, const uint8_t *addr, double ts);
 void table_free(Table *t);
@@ -207,7 +222,7 @@ void expire(Triage *s, double ts);
 void finalize_all(Triage *s);
 
 /* listed.c */
-int list_lookup(Triage *s, const Cand *c);
+int list_lookup(Triage *s, const Cand *c, uint8_t kind);
 int rank_listed(Triage *s);
 PyObject *listed_slice(Triage *s, Py_ssize_t start, Py_ssize_t stop);
 

@@ -8,7 +8,9 @@ engine can number what it builds as if it had seen everything.
 
 from __future__ import annotations
 
-CLAIMED_QUERY, CLAIMED_LOOKUP_START = 2, 3  # engine/_triage marks (1: a claimed answer)
+# engine/_triage marks: 1 a claimed answer, 2 a query, 3 a lookup's first query, 4 a frame of
+# a lookup handed to the engine as built (engine/claimed_lookups.py), which uids do not skip
+CLAIMED_QUERY, CLAIMED_LOOKUP_START = 2, 3
 
 
 class FrameCount:
@@ -39,7 +41,7 @@ class FrameCount:
         self.frames += 1
         mark = self.claims[self.frames - 1] if self.frames <= len(self.claims) else 0
         if mark:
-            self.claimed_tx += mark >= CLAIMED_QUERY
+            self.claimed_tx += mark == CLAIMED_QUERY or mark == CLAIMED_LOOKUP_START
             self.claimed_lookups += mark == CLAIMED_LOOKUP_START
             return True
         self.frame = self.frames

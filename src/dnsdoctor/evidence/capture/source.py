@@ -64,6 +64,25 @@ class ByteSource:
         self._report()
         return data
 
+    def readinto(self, view: memoryview) -> int:
+        """`read` into a buffer the caller reuses: a plain file then costs no fresh memory per
+        chunk (page faults on new 4 MiB chunks were ~10% of the fast path's first pass)."""
+        if self._inflater is not None:
+            data = self.read(len(view))
+            view[: len(data)] = data
+            return len(data)
+        done = 0
+        try:
+            while done < len(view):
+                got = self._raw.readinto(view[done:])  # type: ignore[attr-defined]
+                if not got:
+                    break
+                done += got
+        except OSError as exc:
+            self.error = f"read error: {exc}"
+        self._report()
+        return done
+
     def _read_plain(self, n: int) -> bytes:
         parts = []
         while n > 0:
