@@ -215,8 +215,10 @@ def main() -> None:
     if fast["used"]:
         share = fast["claimed_frames"] / max(report["stats"]["packets"], 1)
         print(
-            f"fast path: {fast['claimed_lookups']} clean lookups claimed in C "
-            f"({share:.0%} of the packets); the rest went through the Python pipeline"
+            f"fast path: {fast['claimed_lookups']} lookups claimed in C and counted "
+            f"({share:.0%} of the packets), {fast['listed_lookups']} of them NXDOMAIN ones rebuilt "
+            f"for the listing; {fast['handed_lookups']} half-lost lookups handed to the engine "
+            "whole; the rest went through the Python pipeline"
         )
     else:
         print(f"fast path not used: {fast['why']}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
@@ -108,7 +109,29 @@ def _capture_rule(ref: str) -> type[CaptureRule]:
     return rule
 
 
+# The analysis allocates millions of short-lived objects, few in cycles; the default gen-0
+# threshold (700) ran the cycle collector so often that it cost ~0.4 s of ~4.4 s on 1M packets.
+_GC_THRESHOLDS = (20_000, 50, 50)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    previous = gc.get_threshold()
+    gc.set_threshold(*_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def _analyse(
+    args: argparse.Namespace, options: CaptureOptions, out: TextIO, env: Environment
+) -> Report:
+    with _fewer_collections():
+        return _analyse_as(args, options, out, env)
+
+
+def _analyse_as(
     args: argparse.Namespace, options: CaptureOptions, out: TextIO, env: Environment
 ) -> Report:
     if args.format == "json":

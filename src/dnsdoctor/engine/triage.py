@@ -1,7 +1,8 @@
 """The capture fast path: claim the clean lookups in C, analyse only the rest in Python.
 
 On a busy capture almost every lookup is a quick, clean success: A and AAAA each sent once and
-answered once with NOERROR, well under half a second. The Python pipeline spends ~50 µs a
+answered once with NOERROR, well under half a second; most of the rest are quick NXDOMAIN
+answers and lookups that lost one of their two queries. The Python pipeline spends ~50 µs a
 packet on those, to conclude nothing but counters. `triage_capture` makes a first pass in C
 (engine/_triage/) over a pcap or pcapng and *claims* such lookups; the normal pipeline then reads
 the file again, the C scanner skipping the claimed frames, and the claimed lookups reach the
@@ -19,9 +20,14 @@ corpus capture, sample and generated crowded captures, `--no-fast-path` the refe
   reorder what the rules see;
 * transaction and lookup uids count the claimed ones (the scanner passes the counts along),
   and the engine learns when the first claimed message was, for "query before the capture";
-* a claimed lookup is never listed in the JSON report (it is not `is_notable`), is `is_clean`
-  for the replay (which skips those), and gives no rule a sample frame; rules that count it
-  implement `on_folded`.
+* a clean claimed lookup is never listed in the JSON report (it is not `is_notable`), is
+  `is_clean` for the replay (which skips those), and gives no rule a sample frame; rules that
+  count it implement `on_folded`;
+* a claimed NXDOMAIN lookup is the same but for the listing: it is rebuilt for `on_lookup`
+  (engine/claimed_lookups.py) and `is_negative` for the replay (claimed only when the replay
+  skips those, i.e. without --resolv-conf);
+* a claimed half-lost lookup (A and AAAA from one socket, one never answered) is handed to the
+  pairing engine whole at its first query and from there takes the Python path's own road.
 Anything the C pass cannot prove harmless turns claiming off for the whole file (`disabled`
 says why): fragments, tunnels, DNS on a second interface, timestamps that go backwards, a
 pcapng block the Python reader would report as damage. The Python path then analyses

@@ -41,7 +41,7 @@ class FrameCount:
         self.frames += 1
         mark = self.claims[self.frames - 1] if self.frames <= len(self.claims) else 0
         if mark:
-            self.claimed_tx += mark == CLAIMED_QUERY or mark == CLAIMED_LOOKUP_START
+            self.claimed_tx += mark in (CLAIMED_QUERY, CLAIMED_LOOKUP_START)
             self.claimed_lookups += mark == CLAIMED_LOOKUP_START
             return True
         self.frame = self.frames
