@@ -56,7 +56,8 @@ def test_each_command_gets_every_rule_of_its_source():
     assert set(capture_rules()) == {r for r in RULES if issubclass(r, CaptureRule)}
     for source in ("node", "coredns"):
         expected = {r for r in RULES if not issubclass(r, CaptureRule) and r.source == source}
-        assert expected and set(check_rules(source)) == expected
+        assert expected
+        assert set(check_rules(source)) == expected
         assert all(r.__module__.startswith(f"dnsdoctor.rules.{source}.") for r in expected)
 
 
