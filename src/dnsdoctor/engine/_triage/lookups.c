@@ -164,15 +164,23 @@ void finalize_all(Triage *s) {
     }
 }
 
-static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Key *lk, double ts) {
-    /* both keys looked up once, with room reserved so neither lookup moves the other */
+/* The socket and label entries, each looked up once, with room reserved first so that the
+ * second lookup cannot move the first; -1 (claiming off) when memory runs out. */
+static int both_entries(Triage *s, const Key *sk, const Key *lk, Entry **se, Entry **le) {
     double keep_after = s->now - s->horizon;
-    Entry *le = NULL, *se = NULL;
+    *se = *le = NULL;
     if (table_reserve(&s->keys, 2, keep_after) == 0) {
-        le = table_get(&s->keys, lk, keep_after);
-        se = table_get(&s->keys, sk, keep_after);
+        *se = table_get(&s->keys, sk, keep_after);
+        *le = table_get(&s->keys, lk, keep_after);
     }
-    if (!le || !se) { disable(s, "out of memory"); return; }
+    if (*se && *le) return 0;
+    disable(s, "out of memory");
+    return -1;
+}
+
+static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Key *lk, double ts) {
+    Entry *se, *le;
+    if (both_entries(s, sk, lk, &se, &le) < 0) return;
     int32_t slot = NO_OWNER;
     if (le->ts >= ts - s->window) {
         Cand *c = owner(s, le);
@@ -215,13 +223,8 @@ static void on_query(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Ke
 }
 
 static void on_response(Triage *s, const Datagram *d, const DnsInfo *m, Key *sk, Key *lk, double ts) {
-    double keep_after = s->now - s->horizon;
-    Entry *se = NULL, *le = NULL;
-    if (table_reserve(&s->keys, 2, keep_after) == 0) {
-        se = table_get(&s->keys, sk, keep_after);
-        le = table_get(&s->keys, lk, keep_after);
-    }
-    if (!se || !le) { disable(s, "out of memory"); return; }
+    Entry *se, *le;
+    if (both_entries(s, sk, lk, &se, &le) < 0) return;
     Cand *c = se->ts >= ts - s->window ? owner(s, se) : NULL;
     int32_t slot = c ? se->slot : NO_OWNER;
     touch_entry(s, se, ts, slot);
