@@ -29,8 +29,8 @@ class CaptureOptions:
     rules: Iterable[type[CaptureRule]] | None = None  # None: every rule
     on_transaction: Callable[[Transaction], None] | None = None  # set: the fast path stays off
     # With the fast path on, the clean lookups it claimed (quick, single-name successes, never
-    # `render.records.is_notable`) are counted but not passed here; the NXDOMAIN ones it claimed
-    # are, rebuilt (engine/listed_claims.py), but not to the rules. fast_path=False passes all.
+    # `render.records.is_notable`) are counted but not passed here; the NXDOMAIN and half-lost
+    # ones it claimed are, rebuilt (engine/claimed_lookups.py). fast_path=False passes all.
     on_lookup: Callable[[Lookup], None] | None = None
     progress: Callable[[int, int], None] | None = None
     linger: float = 30.0

@@ -76,14 +76,14 @@ class FoldedTraffic:
 
 @dataclass(slots=True)
 class TriagePlan:
-    claims: bytes  # one byte a frame: 0 keep, 1 claimed answer, 2 query, 3 a lookup's first
+    claims: bytes  # a byte a frame: 0 keep, 1 claimed answer, 2 query, 3 lookup's first, 4 handed
     folded: FoldedTraffic
     first_claim: tuple[int, float] | None  # (frame, ts) of the first claimed message
     last_claim_ts: float = 0.0  # the time of the last claimed message
     records: int = 0  # claimed lookups rebuilt in Python (engine/claimed_lookups.py): the
     listed: int = 0  # NXDOMAIN ones the report lists, the rest handed to the engine
     interface: int = 0  # the number of the one interface DNS was on; -1 when Python numbers it
-    _pass: Any = None  # the C pass, which keeps the listed lookups
+    _pass: Any = None  # the C pass, which keeps the records of the rebuilt lookups
 
     def lookup_records(self, start: int, stop: int) -> list[tuple[Any, ...]]:
         """The rebuilt lookups start:stop, ordered by their first query (see listed.c)."""
@@ -155,7 +155,7 @@ def triage_capture(
     }
     folded = FoldedTraffic(result["lookups"], result["transactions"], servers)
     plan = TriagePlan(
-        result["claims"], folded, result["first_claim"], result["last_claim_ts"], result["records"], result["listed"],
-        result["interface"], triage,
+        result["claims"], folded, result["first_claim"], result["last_claim_ts"],
+        result["records"], result["listed"], result["interface"], triage,
     )  # fmt: skip
     return plan, ""

@@ -66,7 +66,7 @@ class ByteSource:
 
     def readinto(self, view: memoryview) -> int:
         """`read` into a buffer the caller reuses: a plain file then costs no fresh memory per
-        chunk (page faults on new 4 MiB chunks were ~10% of the fast path's first pass)."""
+        chunk (each new 4 MiB chunk is ~1,000 page faults; 12k of the first pass's 56k)."""
         if self._inflater is not None:
             data = self.read(len(view))
             view[: len(data)] = data
